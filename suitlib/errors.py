@@ -138,3 +138,9 @@ class LimitExceededError(SuitError):
     """A bounded resource (commands, depth, size, RAM) ran out."""
 
     exit_code = 2
+
+
+class InputError(SuitError):
+    """An input file that cannot be read, or a command-line value that makes no sense."""
+
+    exit_code = 2
