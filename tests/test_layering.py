@@ -28,6 +28,7 @@ LAYERS: dict[str, int] = {
     "suitlib.transport.coap": 4,
     "suitlib.server": 5,
     "suitlib.cli": 5,
+    "suitlib.__main__": 5,
 }
 EDGE_LAYER = 4
 IO_MODULES = {"asyncio", "socket", "aiocoap", "click", "rich", "sqlite3", "subprocess", "selectors"}
