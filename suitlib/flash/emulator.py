@@ -1,0 +1,756 @@
+"""An emulated NOR flash with power-loss and fault injection (implements ``FlashDevice``).
+
+Quick use::
+
+    from suitlib.flash import FlashEmulator, Geometry, FaultPlan, PowerLoss
+    flash = FlashEmulator(Geometry.uniform(1 << 20, 4096, write_unit=4))
+    flash.program(0x1000, b"\\x00" * 8)            # NOR: clears bits only
+    flash.erase(0x1000, 4096)                      # whole sectors; back to erase_value
+    flash.arm(FaultPlan.cut(5, torn="bits", seed=1))  # or parse_fault_id("cut=5:torn=bits:seed=1")
+    try:
+        run_bootloader(flash)
+    except PowerLoss as cut:                       # cut.op_index == 5
+        flash.power_cycle()                        # F8: the next boot starts fresh
+    snap = flash.snapshot(); ...; flash.restore(snap)
+
+Rules
+- Geometry (:class:`~suitlib.flash.geometry.Geometry`): sectors (uniform or not), write unit,
+  erase value 0xFF (program clears bits) or 0x00 (program sets bits), ``program_limit``
+  (1 = write-once/ECC: a second program of a unit before an erase raises
+  :class:`FlashWriteRuleError`), ``endurance`` (erase cycles), ``physical_erase_size`` (F9).
+- ``nor_rule``: ``"and"`` (default, like silicon: the stored value is old AND data, or old OR
+  data for erase value 0x00) or ``"strict"`` (a program that would move a bit towards the erased
+  value raises :class:`FlashWriteRuleError`; nothing is written).
+- Out of bounds → :class:`FlashBoundsError`; a program whose address or length is not a multiple
+  of the write unit, or an erase not covering whole sectors → :class:`FlashAlignmentError`.
+  These argument errors do not consume an operation index.
+- Wear (F6): every erase attempt of a sector increments its erase count (under F9 every sector of
+  the physical block). A sector is worn once its count reaches ``endurance``. ``wear_mode``:
+  ``"erase-fails"`` (default: a further erase raises :class:`FlashWornError` and changes
+  nothing), ``"program-noop"`` (programs into a worn sector silently do nothing), or
+  ``"read-errors"`` (reads touching a worn sector raise :class:`FlashWornError`).
+- Erase of several sectors is one operation per sector (each can be cut). With
+  ``physical_erase_size`` (F9) an erase of a logical sector erases its whole physical block;
+  ``erase_mode="rmw"`` (default) then rewrites the neighbour sectors from RAM as separate
+  ``"rewrite"`` operations, so a cut in between destroys them; ``erase_mode="block"`` never
+  rewrites (a driver that erases more than asked).
+
+Operations, trace, faults
+- Mutating operations (program, erase, rewrite) get consecutive indices ``0, 1, 2 ...`` across
+  power cycles (``flash.ops`` is the next one). Reads and zero-length calls consume none.
+- ``flash.trace`` is a tuple of :class:`TraceEntry` (index, kind, address, length, fault, boot,
+  and the programmed data when ``trace_data=True``; reads too when ``trace_reads=True``).
+- The armed :class:`~suitlib.flash.faults.FaultPlan` (see that module for F0–F5, F7 and the
+  ``cut=417:torn=prefix`` text form): a cut raises :class:`PowerLoss` and the device stays off
+  (every call raises ``PowerLoss`` again) until :meth:`power_cycle`, which also bumps
+  ``flash.boots`` (F8). Torn bits marked ``unstable`` (F3) read as fresh random values on every
+  read until their sector is erased or their unit programmed again. Randomness derives only from
+  ``plan.seed`` and the operation/read index, so a run replays exactly.
+- ``before_op``: optional callable ``(flash, index)`` called before each mutating operation
+  executes (after argument checks); sweeps take a snapshot there, then re-execute one traced
+  operation under a fault with :meth:`replay`.
+
+Snapshots
+- :meth:`snapshot` is O(#sectors): it shares the sector buffers copy-on-write (a buffer is copied
+  the first time it is modified after a snapshot or restore). It captures contents, program
+  counts, wear counts, unstable bits, op/boot counters, power state and the trace.
+  :meth:`restore` is O(#sectors) too. The armed plan is not part of a snapshot.
+
+Setup and inspection (no rules, no index, no trace): :meth:`load` writes raw bytes (e.g. initial
+images), :meth:`dump` returns the stored bytes without read noise, :meth:`set_wear` pre-ages a
+sector, ``erase_counts`` and ``stats`` report.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from suitlib.flash.errors import (
+    FlashAlignmentError,
+    FlashBoundsError,
+    FlashDriverError,
+    FlashWornError,
+    FlashWriteRuleError,
+)
+from suitlib.flash.faults import Action, Fault, FaultPlan, TornMode
+from suitlib.flash.geometry import Geometry
+from suitlib.flash.interface import PowerLoss, Sector
+
+NorRule = Literal["and", "strict"]
+WearMode = Literal["erase-fails", "program-noop", "read-errors"]
+EraseMode = Literal["rmw", "block"]
+
+_INC = bytes(min(i + 1, 255) for i in range(256))  # program-count increment table
+
+
+def _label(fault: Fault) -> str:
+    """``cut``, ``cut:torn=bits:unstable``, ``err:torn=prefix`` ... (no index)."""
+    return fault.format().replace(f"={fault.at}", "", 1)
+
+
+@dataclass(frozen=True)
+class TraceEntry:
+    """One flash operation as executed. ``fault`` is ``""`` or the fault applied (e.g.
+    ``cut``, ``cut:torn=bits``, ``err``, ``rejected:write-once``)."""
+
+    index: int
+    kind: str           # "program" | "erase" | "rewrite" | "read" (reads carry index -1)
+    address: int
+    length: int
+    fault: str = ""
+    boot: int = 0
+    data: bytes | None = None
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """A frozen state of a :class:`FlashEmulator` (restore with :meth:`FlashEmulator.restore`)."""
+
+    owner: int
+    data: tuple[bytearray, ...]
+    counts: tuple[bytearray, ...] | None
+    wear: tuple[int, ...]
+    unstable: tuple[tuple[int, tuple[tuple[int, int], ...]], ...]
+    ops: int
+    boots: int
+    powered: bool
+    read_seq: int
+    trace_head: Any
+    trace_len: int
+
+
+@dataclass
+class FlashStats:
+    """Work done (not part of snapshots): for benchmarks."""
+
+    reads: int = 0
+    programs: int = 0
+    erases: int = 0
+    bytes_read: int = 0
+    bytes_programmed: int = 0
+    snapshots: int = 0
+    restores: int = 0
+
+
+class FlashEmulator:
+    """An emulated NOR flash; see the module docstring for the rules and the fault model."""
+
+    def __init__(self, geometry: Geometry, *, plan: FaultPlan | None = None,
+                 nor_rule: NorRule = "and", wear_mode: WearMode = "erase-fails",
+                 erase_mode: EraseMode = "rmw", trace_data: bool = False,
+                 trace_reads: bool = False,
+                 before_op: Callable[[FlashEmulator, int], None] | None = None) -> None:
+        if nor_rule not in ("and", "strict"):
+            raise ValueError("nor_rule must be 'and' or 'strict'")
+        if wear_mode not in ("erase-fails", "program-noop", "read-errors"):
+            raise ValueError("wear_mode must be 'erase-fails', 'program-noop' or 'read-errors'")
+        if erase_mode not in ("rmw", "block"):
+            raise ValueError("erase_mode must be 'rmw' or 'block'")
+        self.geometry = geometry
+        self.nor_rule: NorRule = nor_rule
+        self.wear_mode: WearMode = wear_mode
+        self.erase_mode: EraseMode = erase_mode
+        self.trace_data = trace_data
+        self.trace_reads = trace_reads
+        self.before_op = before_op
+        self.stats = FlashStats()
+        self._plan = plan or FaultPlan()
+        self._secs = geometry.sectors
+        self._uniform = geometry.uniform_sector_size or 0
+        self._size = geometry.size
+        self._wu = geometry.write_unit
+        self._ev = geometry.erase_value
+        self._limit = geometry.program_limit
+        self._endurance = geometry.endurance
+        self._read_wear_checks = wear_mode == "read-errors" and geometry.endurance is not None
+        self._erased: dict[int, bytearray] = {}
+        self._zeros: dict[int, bytearray] = {}
+        n = len(self._secs)
+        self._data: list[bytearray] = [self._erased_buf(s.size) for s in self._secs]
+        self._counts: list[bytearray] | None = (
+            [self._zero_buf(s.size // self._wu) for s in self._secs] if self._limit else None)
+        self._owned: set[int] = set()
+        self._wear: list[int] = [0] * n
+        self._unstable: dict[int, dict[int, int]] = {}
+        self._ops = 0
+        self._boots = 0
+        self._powered = True
+        self._read_seq = 0
+        self._trace_head: Any = None
+        self._trace_len = 0
+
+    @classmethod
+    def from_profile(cls, profile: Any, **kw: Any) -> FlashEmulator:
+        """An emulator with the flash geometry of a device profile (``profile.geometry()``)."""
+        return cls(profile.geometry(), **kw)
+
+    # --- FlashDevice properties ---------------------------------------------------------
+
+    @property
+    def size(self) -> int:
+        return self._size
+
+    @property
+    def write_unit(self) -> int:
+        return self._wu
+
+    @property
+    def erase_value(self) -> int:
+        return self._ev
+
+    @property
+    def write_once(self) -> bool:
+        return self._limit == 1
+
+    @property
+    def sectors(self) -> tuple[Sector, ...]:
+        return self._secs
+
+    def sector_at(self, address: int) -> Sector:
+        return self._secs[self._sector_index(address)]
+
+    # --- state --------------------------------------------------------------------------
+
+    @property
+    def plan(self) -> FaultPlan:
+        return self._plan
+
+    def arm(self, plan: FaultPlan | None) -> None:
+        """Install a fault plan (``None`` clears it). Indices are absolute op indices."""
+        self._plan = plan or FaultPlan()
+
+    @property
+    def ops(self) -> int:
+        """Index the next mutating operation will get (= operations so far)."""
+        return self._ops
+
+    @property
+    def boots(self) -> int:
+        """Number of :meth:`power_cycle` calls so far."""
+        return self._boots
+
+    @property
+    def powered(self) -> bool:
+        return self._powered
+
+    def power_cycle(self) -> None:
+        """F8: power comes back (after a cut, or a plain reset). Flash contents persist."""
+        self._powered = True
+        self._boots += 1
+
+    @property
+    def trace(self) -> tuple[TraceEntry, ...]:
+        out = []
+        node = self._trace_head
+        while node is not None:
+            out.append(node[0])
+            node = node[1]
+        out.reverse()
+        return tuple(out)
+
+    @property
+    def erase_counts(self) -> tuple[int, ...]:
+        """Erase attempts per logical sector (wear, F6)."""
+        return tuple(self._wear)
+
+    def set_wear(self, sector_index: int, count: int) -> None:
+        """Pre-age a sector (test setup)."""
+        self._wear[sector_index] = count
+
+    def is_worn(self, sector_index: int) -> bool:
+        return self._endurance is not None and self._wear[sector_index] >= self._endurance
+
+    def unstable_bits(self) -> dict[int, int]:
+        """``{address: mask}`` of bits that currently read unstably (F3)."""
+        return {a: m for per in self._unstable.values() for a, m in per.items()}
+
+    # --- snapshots ----------------------------------------------------------------------
+
+    def snapshot(self) -> Snapshot:
+        """Capture the whole state in O(#sectors) (copy-on-write buffers)."""
+        self._owned = set()
+        self.stats.snapshots += 1
+        return Snapshot(
+            owner=id(self), data=tuple(self._data),
+            counts=tuple(self._counts) if self._counts is not None else None,
+            wear=tuple(self._wear),
+            unstable=tuple((s, tuple(m.items())) for s, m in self._unstable.items()),
+            ops=self._ops, boots=self._boots, powered=self._powered, read_seq=self._read_seq,
+            trace_head=self._trace_head, trace_len=self._trace_len)
+
+    def restore(self, snap: Snapshot) -> None:
+        """Return exactly to ``snap`` (taken from this emulator). The plan stays armed."""
+        if snap.owner != id(self) or len(snap.data) != len(self._secs):
+            raise ValueError("snapshot was taken from another flash")
+        self._data = list(snap.data)
+        self._counts = list(snap.counts) if snap.counts is not None else None
+        self._owned = set()
+        self._wear = list(snap.wear)
+        self._unstable = {s: dict(m) for s, m in snap.unstable}
+        self._ops, self._boots, self._powered = snap.ops, snap.boots, snap.powered
+        self._read_seq = snap.read_seq
+        self._trace_head, self._trace_len = snap.trace_head, snap.trace_len
+        self.stats.restores += 1
+
+    # --- setup / inspection -------------------------------------------------------------
+
+    def load(self, address: int, data: bytes) -> None:
+        """Store raw bytes (no rules, no op index, no trace): factory programming for tests.
+
+        On a device with a program limit, every write unit that does not read as erased counts
+        as programmed once.
+        """
+        self._check_range(address, len(data))
+        self._put(address, bytes(data))
+        for si in self._sectors_in(address, len(data)):
+            self._unstable.pop(si, None)
+            if self._counts is not None:
+                self._own(si)
+                self._recount(si)
+
+    def dump(self, address: int = 0, length: int | None = None) -> bytes:
+        """The stored bytes (no read noise, no flips, no power or wear checks)."""
+        if length is None:
+            length = self._size - address
+        self._check_range(address, length)
+        return self._get(address, length) if length else b""
+
+    # --- FlashDevice operations ---------------------------------------------------------
+
+    def read(self, address: int, length: int) -> bytes:
+        """Read ``length`` bytes at any alignment (F3 noise, F6 read errors, F7 flips apply)."""
+        self._check_range(address, length)
+        if not self._powered:
+            raise PowerLoss(self._ops, "device is off; call power_cycle()")
+        self.stats.reads += 1
+        self.stats.bytes_read += length
+        if length == 0:
+            return b""
+        u = self._uniform
+        if u and address // u == (address + length - 1) // u:
+            si = address // u
+            off = address - si * u
+            out = bytes(self._data[si][off:off + length])
+            if not (self._unstable or self._plan.flips or self._read_wear_checks):
+                if self.trace_reads:
+                    self._record(TraceEntry(-1, "read", address, length, "", self._boots))
+                return out
+        else:
+            out = self._get(address, length)
+        return self._read_slow(address, out)
+
+    def program(self, address: int, data: bytes) -> None:
+        """Program ``data`` at ``address`` (both write-unit aligned), under the NOR rules."""
+        n = len(data)
+        self._check_range(address, n)
+        if address % self._wu or n % self._wu:
+            raise FlashAlignmentError(
+                f"program [{address:#x}, +{n:#x}) not aligned to the {self._wu}-byte write unit",
+                address=address, length=n, write_unit=self._wu)
+        if not self._powered:
+            raise PowerLoss(self._ops, "device is off; call power_cycle()")
+        if n == 0:
+            return
+        self._program_op("program", address, bytes(data))
+
+    def erase(self, address: int, length: int) -> None:
+        """Erase the whole sectors covering exactly ``[address, address+length)``.
+
+        One operation per sector; under F9 one per physical block plus the rewrites.
+        """
+        if length == 0:
+            self._check_range(address, 0)
+            return
+        first = self._sector_index(address)
+        end = address + length
+        if end > self._size or length < 0:
+            raise FlashBoundsError(f"erase [{address:#x}, {end:#x}) outside flash [0, {self._size:#x})",
+                                   address=address, length=length, size=self._size)
+        last = self._sector_index(end - 1)
+        if self._secs[first].offset != address or self._secs[last].end != end:
+            raise FlashAlignmentError(f"erase [{address:#x}, {end:#x}) does not cover whole sectors",
+                                      address=address, length=length)
+        if not self._powered:
+            raise PowerLoss(self._ops, "device is off; call power_cycle()")
+        if self.geometry.physical_erase_size is None:
+            for si in range(first, last + 1):
+                self._erase_op(si, si)
+            return
+        done: set[int] = set()
+        for si in range(first, last + 1):
+            if si in done:
+                continue
+            block = self.geometry.physical_block(si)
+            done.update(block)
+            keep = [b for b in block if not first <= b <= last]
+            saved = [(b, bytes(self._data[b])) for b in keep
+                     if self.erase_mode == "rmw" and self._data[b] is not self._erased.get(self._secs[b].size)
+                     and self._data[b].count(self._ev) != len(self._data[b])]
+            self._erase_op(block[0], block[-1])
+            for b, content in saved:
+                self._program_op("rewrite", self._secs[b].offset, content)
+
+    def replay(self, entry: TraceEntry) -> None:
+        """Execute one traced mutating operation again (the sweep's "suffix" after a restore).
+
+        Program and rewrite entries need ``data`` (``trace_data=True``); erase entries are
+        replayed at the physical granularity they were traced at.
+        """
+        if entry.kind in ("program", "rewrite"):
+            if entry.data is None:
+                raise ValueError("trace entry has no data (create the emulator with trace_data=True)")
+            if not self._powered:
+                raise PowerLoss(self._ops, "device is off; call power_cycle()")
+            self._program_op(entry.kind, entry.address, entry.data)
+        elif entry.kind == "erase":
+            if not self._powered:
+                raise PowerLoss(self._ops, "device is off; call power_cycle()")
+            first = self._sector_index(entry.address)
+            last = self._sector_index(entry.address + entry.length - 1)
+            self._erase_op(first, last)
+        else:
+            raise ValueError(f"cannot replay a {entry.kind!r} entry")
+
+    # --- operation cores ----------------------------------------------------------------
+
+    def _begin(self) -> tuple[int, Fault | None]:
+        index = self._ops
+        if self.before_op is not None:
+            self.before_op(self, index)
+        self._ops = index + 1
+        return index, self._plan.by_index.get(index) if self._plan.faults else None
+
+    def _cut(self, index: int, kind: str, address: int, length: int, fault: Fault,
+             data: bytes | None) -> PowerLoss:
+        self._record(TraceEntry(index, kind, address, length, _label(fault), self._boots,
+                                data if self.trace_data else None))
+        self._powered = False
+        return PowerLoss(index, f"{kind} at {address:#x}+{length:#x}")
+
+    def _program_op(self, kind: str, address: int, data: bytes) -> None:
+        n = len(data)
+        index, fault = self._begin()
+        if fault is not None and fault.action is Action.CUT and fault.torn is None:
+            raise self._cut(index, kind, address, n, fault, data)
+        self.stats.programs += 1
+        self.stats.bytes_programmed += n
+        ev = self._ev
+        u = self._uniform
+        single = u and address // u == (address + n - 1) // u
+        if single:
+            si = address // u
+            off = address - si * u
+            old = bytes(self._data[si][off:off + n])
+        else:
+            si, off = -1, 0
+            old = self._get(address, n)
+        if old.count(ev) == n:  # the common case: programming erased flash
+            new = data
+        else:
+            o = int.from_bytes(old, "little")
+            d = int.from_bytes(data, "little")
+            new = (o & d if ev == 0xFF else o | d).to_bytes(n, "little")
+        if self.nor_rule == "strict" and new != data:
+            self._record(TraceEntry(index, kind, address, n, "rejected:nor", self._boots,
+                                    data if self.trace_data else None))
+            raise FlashWriteRuleError(
+                f"program at {address:#x} would move bits towards {ev:#04x} (strict NOR rule)",
+                address=address, length=n)
+        sectors = range(si, si + 1) if single else self._sectors_in(address, n)
+        if self._limit is not None and kind == "program":
+            wu = self._wu
+            for s in sectors:
+                lo = max(address, self._secs[s].offset)
+                hi = min(address + n, self._secs[s].end)
+                a = (lo - self._secs[s].offset) // wu
+                b = (hi - self._secs[s].offset) // wu
+                if max(self._counts[s][a:b]) >= self._limit:  # type: ignore[index]
+                    self._record(TraceEntry(index, kind, address, n, "rejected:program-limit",
+                                            self._boots, data if self.trace_data else None))
+                    raise FlashWriteRuleError(
+                        f"program at {address:#x}: a write unit was already programmed "
+                        f"{self._limit} time(s) since its last erase",
+                        address=address, length=n, program_limit=self._limit)
+        if self.wear_mode == "program-noop" and self._endurance is not None and any(
+                self._wear[s] >= self._endurance for s in sectors):
+            self._record(TraceEntry(index, kind, address, n, "worn:noop", self._boots,
+                                    data if self.trace_data else None))
+            return
+        if fault is not None:
+            if fault.torn is None:
+                self._finish_fault(index, kind, address, n, fault, data)
+            self._torn_program(index, kind, address, old, new, data, fault)
+            return
+        if single:
+            buf = self._own(si)
+            buf[off:off + n] = new
+        else:
+            self._put(address, new)
+        for s in sectors:
+            if self._counts is not None:
+                self._count(s, address, n, kind, new)
+            if self._unstable:
+                self._settle(s, address, n)
+        self._record(TraceEntry(index, kind, address, n, "", self._boots,
+                                data if self.trace_data else None))
+
+    def _torn_program(self, index: int, kind: str, address: int, old: bytes, new: bytes,
+                      data: bytes, fault: Fault) -> None:
+        n, wu = len(new), self._wu
+        units = n // wu
+        rng = self._rng(index, "tear")
+        assert fault.torn is not None
+        if fault.torn is TornMode.BITS:
+            m = units - 1
+            lo = m * wu
+            o = int.from_bytes(old[lo:], "little")
+            t = int.from_bytes(new[lo:], "little")
+            change = o ^ t
+            landed = o ^ (change & rng.getrandbits(wu * 8))
+            result = new[:lo] + landed.to_bytes(wu, "little")
+        else:
+            m = rng.randrange(units) if fault.torn is TornMode.PREFIX else units - 1
+            lo = m * wu
+            result = new[:lo] + old[lo:]
+        self._put(address, result)
+        for s in self._sectors_in(address, n):
+            if self._unstable:
+                self._settle(s, address, lo)
+            if self._counts is not None:
+                # completed units and the unit in flight count as programmed
+                self._count(s, address, lo + wu, kind, new)
+        if fault.unstable:
+            self._mark_unstable(address + lo, old[lo:lo + wu], new[lo:lo + wu])
+        self._finish_fault(index, kind, address, n, fault, data)
+
+    def _erase_op(self, first: int, last: int) -> None:
+        """Erase sectors ``first..last`` (one physical erase unit) as one operation."""
+        address = self._secs[first].offset
+        length = self._secs[last].end - address
+        index, fault = self._begin()
+        if fault is not None and fault.action is Action.CUT and fault.torn is None:
+            raise self._cut(index, "erase", address, length, fault, None)
+        self.stats.erases += 1
+        worn = self._endurance is not None and any(
+            self._wear[s] >= self._endurance for s in range(first, last + 1))
+        for s in range(first, last + 1):
+            self._wear[s] += 1
+        if worn and self.wear_mode == "erase-fails":
+            self._record(TraceEntry(index, "erase", address, length, "worn:erase-fails", self._boots))
+            raise FlashWornError(f"erase at {address:#x}: sector past its endurance of "
+                                 f"{self._endurance} cycles", address=address,
+                                 erase_count=self._wear[first], endurance=self._endurance)
+        if fault is not None:
+            if fault.torn is None:
+                self._finish_fault(index, "erase", address, length, fault, None)
+            self._torn_erase(index, first, last, fault)
+            return
+        for s in range(first, last + 1):
+            size = self._secs[s].size
+            self._data[s] = self._erased_buf(size)
+            if self._counts is not None:
+                self._counts[s] = self._zero_buf(size // self._wu)
+            self._owned.discard(s)
+            if self._unstable:
+                self._unstable.pop(s, None)
+        self._record(TraceEntry(index, "erase", address, length, "", self._boots))
+
+    def _torn_erase(self, index: int, first: int, last: int, fault: Fault) -> None:
+        address = self._secs[first].offset
+        length = self._secs[last].end - address
+        old = self._get(address, length)
+        erased = bytes([self._ev]) * length
+        rng = self._rng(index, "tear")
+        wu = self._wu
+        assert fault.torn is not None
+        if fault.torn is TornMode.BITS:
+            o = int.from_bytes(old, "little")
+            e = int.from_bytes(erased, "little")
+            change = o ^ e
+            result = (o ^ (change & rng.getrandbits(length * 8))).to_bytes(length, "little")
+            self._put(address, result)
+            if fault.unstable:
+                self._mark_unstable(address, old, erased)
+            done = 0
+        else:
+            units = length // wu
+            m = rng.randrange(units) if fault.torn is TornMode.PREFIX else units - 1
+            done = m * wu
+            self._put(address, erased[:done] + old[done:])
+            if fault.unstable:
+                self._mark_unstable(address + done, old[done:done + wu], erased[:wu])
+        # fully erased units may be programmed again; everything else keeps its count
+        if self._counts is not None and done:
+            for s in range(first, last + 1):
+                sec = self._secs[s]
+                hi = min(sec.end, address + done)
+                if hi > sec.offset:
+                    self._own(s)
+                    units = (hi - sec.offset) // wu
+                    self._counts[s][0:units] = bytes(units)
+        for s in range(first, last + 1):
+            per = self._unstable.get(s)
+            if per:
+                for a in [a for a in per if a < address + done]:
+                    del per[a]
+        self._finish_fault(index, "erase", address, length, fault, None)
+
+    def _finish_fault(self, index: int, kind: str, address: int, length: int, fault: Fault,
+                      data: bytes | None) -> None:
+        if fault.action is Action.CUT:
+            raise self._cut(index, kind, address, length, fault, data)
+        self._record(TraceEntry(index, kind, address, length, _label(fault), self._boots,
+                                data if self.trace_data else None))
+        raise FlashDriverError(f"driver error on {kind} at {address:#x} (op {index})",
+                               op_index=index, address=address)
+
+    # --- reads with noise ---------------------------------------------------------------
+
+    def _read_slow(self, address: int, out: bytes) -> bytes:
+        length = len(out)
+        sectors = self._sectors_in(address, length)
+        if self.wear_mode == "read-errors" and self._endurance is not None:
+            for s in sectors:
+                if self._wear[s] >= self._endurance:
+                    raise FlashWornError(f"read at {address:#x}: sector {s} is worn out",
+                                         address=address, sector=s)
+        buf = None
+        if self._unstable:
+            for s in sectors:
+                per = self._unstable.get(s)
+                if not per:
+                    continue
+                hits = [(a, m) for a, m in per.items() if address <= a < address + length]
+                if not hits:
+                    continue
+                if buf is None:
+                    buf = bytearray(out)
+                rng = self._rng(self._read_seq, "noise")
+                self._read_seq += 1
+                noise = rng.getrandbits(8 * len(hits)).to_bytes(len(hits), "little")
+                for (a, m), r in zip(hits, noise):
+                    buf[a - address] ^= m & r
+        for flip in self._plan.flips:
+            lo, hi = max(address, flip.start), min(address + length, flip.end)
+            if lo >= hi:
+                continue
+            rng = self._rng(self._read_seq, "flip")
+            self._read_seq += 1
+            if rng.random() < flip.probability:
+                if buf is None:
+                    buf = bytearray(out)
+                bit = rng.randrange((hi - lo) * 8)
+                buf[lo - address + bit // 8] ^= 1 << (bit % 8)
+        if self.trace_reads:
+            self._record(TraceEntry(-1, "read", address, length, "", self._boots))
+        return bytes(buf) if buf is not None else out
+
+    # --- helpers ------------------------------------------------------------------------
+
+    def _record(self, entry: TraceEntry) -> None:
+        self._trace_head = (entry, self._trace_head)
+        self._trace_len += 1
+
+    def _rng(self, index: int, purpose: str) -> random.Random:
+        return random.Random(f"{self._plan.seed}:{purpose}:{index}")
+
+    def _erased_buf(self, size: int) -> bytearray:
+        buf = self._erased.get(size)
+        if buf is None:
+            buf = self._erased[size] = bytearray([self._ev]) * size
+        return buf
+
+    def _zero_buf(self, size: int) -> bytearray:
+        buf = self._zeros.get(size)
+        if buf is None:
+            buf = self._zeros[size] = bytearray(size)
+        return buf
+
+    def _own(self, si: int) -> bytearray:
+        """The sector's buffer, copied first if it is shared with a snapshot (copy-on-write)."""
+        if si not in self._owned:
+            self._data[si] = bytearray(self._data[si])
+            if self._counts is not None:
+                self._counts[si] = bytearray(self._counts[si])
+            self._owned.add(si)
+        return self._data[si]
+
+    def _sector_index(self, address: int) -> int:
+        if self._uniform and 0 <= address < self._size:
+            return address // self._uniform
+        return self.geometry.sector_index(address)
+
+    def _sectors_in(self, address: int, length: int) -> range:
+        if length <= 0:
+            return range(0)
+        return range(self._sector_index(address), self._sector_index(address + length - 1) + 1)
+
+    def _check_range(self, address: int, length: int) -> None:
+        if address < 0 or length < 0 or address + length > self._size:
+            raise FlashBoundsError(
+                f"[{address:#x}, {address + length:#x}) outside flash [0, {self._size:#x})",
+                address=address, length=length, size=self._size)
+
+    def _get(self, address: int, length: int) -> bytes:
+        parts = []
+        for s in self._sectors_in(address, length):
+            sec = self._secs[s]
+            lo = max(address, sec.offset) - sec.offset
+            hi = min(address + length, sec.end) - sec.offset
+            parts.append(self._data[s][lo:hi])
+        return b"".join(parts)
+
+    def _put(self, address: int, data: bytes) -> None:
+        pos = 0
+        for s in self._sectors_in(address, len(data)):
+            sec = self._secs[s]
+            lo = max(address, sec.offset) - sec.offset
+            hi = min(address + len(data), sec.end) - sec.offset
+            buf = self._own(s)
+            buf[lo:hi] = data[pos:pos + hi - lo]
+            pos += hi - lo
+
+    def _count(self, s: int, address: int, length: int, kind: str, new: bytes) -> None:
+        """Bump the program counts of the units of ``[address, address+length)`` in sector s."""
+        sec = self._secs[s]
+        lo = max(address, sec.offset)
+        hi = min(address + length, sec.end)
+        if hi <= lo:
+            return
+        self._own(s)
+        counts = self._counts[s]  # type: ignore[index]
+        a, b = (lo - sec.offset) // self._wu, (hi - sec.offset) // self._wu
+        counts[a:b] = counts[a:b].translate(_INC)
+        if kind == "rewrite":  # the driver only rewrote units that held data
+            self._recount(s)
+
+    def _recount(self, s: int) -> None:
+        """Program count 1 for every unit that does not read erased, 0 otherwise."""
+        data, wu, ev = self._data[s], self._wu, self._ev
+        counts = self._counts[s]  # type: ignore[index]
+        for u in range(len(counts)):
+            counts[u] = 0 if data[u * wu:(u + 1) * wu].count(ev) == wu else 1
+
+    def _settle(self, s: int, address: int, length: int) -> None:
+        """Programming a unit settles its unstable bits (F3)."""
+        per = self._unstable.get(s)
+        if not per:
+            return
+        wu = self._wu
+        lo = address // wu * wu
+        hi = -(-(address + length) // wu) * wu
+        for a in [a for a in per if lo <= a < hi]:
+            del per[a]
+        if not per:
+            del self._unstable[s]
+
+    def _mark_unstable(self, address: int, before: bytes, after: bytes) -> None:
+        """The bits that differ between ``before`` and ``after`` at ``address`` become unstable."""
+        for i, (x, y) in enumerate(zip(before, after)):
+            if x != y:
+                a = address + i
+                per = self._unstable.setdefault(self._sector_index(a), {})
+                per[a] = per.get(a, 0) | (x ^ y)
