@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from Crypto.PublicKey import ECC
+from Crypto.Signature import eddsa
 
 from suitlib.cose._wire import dumps, loads_strict
 from suitlib.cose.algorithms import Algorithm, algorithm_from_id
@@ -112,7 +113,7 @@ def import_cose_key(data: bytes) -> tuple[AnyKey, bytes | None, Algorithm | None
                 raise KeyFormatError(f"COSE_Key OKP curve {m.get(CRV)!r} is not Ed25519 (6)")
             x = _field(m, X, "x", size=32)
             assert x is not None
-            point = ECC.import_key(x, curve_name="Ed25519")
+            point = eddsa.import_public_key(x)
             d = _field(m, D, "d", size=32, required=False)
             if d is None:
                 key = PublicKey.from_ecc(point)

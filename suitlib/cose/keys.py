@@ -74,7 +74,10 @@ class PublicKey:
 
     @classmethod
     def from_ecc(cls, ecc: ECC.EccKey) -> PublicKey:
-        return cls(_key_type_of(ecc), ecc.public_key() if ecc.has_private() else ecc)
+        key_type = _key_type_of(ecc)
+        if ecc.pointQ.is_point_at_infinity():
+            raise KeyFormatError("the public key is the point at infinity")
+        return cls(key_type, ecc.public_key() if ecc.has_private() else ecc)
 
     @property
     def raw(self) -> bytes:
