@@ -1,0 +1,293 @@
+"""Strict, bounded CBOR decoding (RFC 8949 §3, §4.2.1, §5.6).
+
+The decoder accepts exactly one data item and only its core deterministic encoding: every
+fault raises a specific :class:`~suitlib.errors.DecodeError` subclass naming the path.
+
+* malformed input, reserved additional information, invalid UTF-8 → :class:`MalformedError`
+* indefinite-length strings, arrays, maps → :class:`IndefiniteLengthError`
+* a head, float or map-key order other than the deterministic one → :class:`NonCanonicalError`
+* the same map key twice → :class:`DuplicateKeyError`
+* bytes after the item → :class:`TrailingBytesError`
+* input, nesting or item count over the :class:`~suitlib.limits.Limits` →
+  :class:`SizeLimitError`, :class:`DepthLimitError`, :class:`ItemLimitError`
+
+Length prefixes are checked against the bytes that remain before anything is allocated, so a
+hostile prefix costs nothing; recursion is bounded by ``max_depth``.
+
+Arrays decode to ``tuple``, maps to ``dict`` (keys made hashable: arrays are tuples; a map
+used as a key is refused), tags to :class:`Tag`, simple values other than false/true/null to
+:class:`Simple`. Requiring the deterministic form is what makes ``encode(decode(b)) == b``
+hold for every accepted input, so decoded SUIT structures re-encode byte for byte.
+"""
+
+from __future__ import annotations
+
+import struct
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from suitlib.cbor.encoder import encode_float
+from suitlib.cbor.errors import (
+    DepthLimitError,
+    DuplicateKeyError,
+    IndefiniteLengthError,
+    ItemLimitError,
+    MalformedError,
+    NonCanonicalError,
+    SizeLimitError,
+    TrailingBytesError,
+)
+from suitlib.cbor.types import Simple, Tag
+from suitlib.errors import DecodeError
+from suitlib.limits import DEFAULT_LIMITS, Limits
+
+_MINIMUM = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+            24, 0x100, 0x10000, 0x100000000)
+"""Smallest argument that needs additional information 24..27 (shorter forms exist below)."""
+
+
+@dataclass
+class Budget:
+    """Items still allowed in one decoded structure; shared across nested bstr-wrapped CBOR."""
+
+    items: int = DEFAULT_LIMITS.max_items
+
+
+class _Fault(Exception):
+    """Internal: a fault on its way up, collecting path segments."""
+
+    def __init__(self, kind: type[DecodeError], message: str, **fields: Any) -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.message = message
+        self.fields = fields
+        self.segments: list[str] = []
+
+
+@dataclass
+class _Reader:
+    data: bytes
+    max_depth: int
+    budget: Budget
+    pos: int = 0
+
+    def argument(self, ai: int) -> int:
+        data = self.data
+        pos = self.pos
+        if ai < 24:
+            return ai
+        if ai > 27:
+            if ai == 31:
+                raise _Fault(IndefiniteLengthError, "indefinite-length item (or stray break) not allowed")
+            raise _Fault(MalformedError, f"reserved additional information {ai}", offset=pos - 1)
+        width = 1 << (ai - 24)
+        end = pos + width
+        if end > len(data):
+            raise _Fault(MalformedError, "truncated item head", offset=pos - 1)
+        value = int.from_bytes(data[pos:end], "big")
+        self.pos = end
+        if value < _MINIMUM[ai]:
+            raise _Fault(NonCanonicalError, f"argument {value} not in its shortest form", offset=pos - 1)
+        return value
+
+    def item(self, depth: int) -> Any:
+        data = self.data
+        pos = self.pos
+        if pos >= len(data):
+            raise _Fault(MalformedError, "truncated: expected another item", offset=pos)
+        initial = data[pos]
+        self.pos = pos + 1
+        major = initial >> 5
+        ai = initial & 0x1F
+        if major == 7:
+            return self.simple(ai, pos)
+        value = self.argument(ai)
+        if major == 0:
+            return value
+        if major == 1:
+            return -1 - value
+        if major == 2 or major == 3:
+            start = self.pos
+            end = start + value
+            if end > len(data):
+                raise _Fault(MalformedError, f"string of {value} bytes runs past the end of the input",
+                             offset=pos)
+            self.pos = end
+            if major == 2:
+                return data[start:end]
+            try:
+                return data[start:end].decode("utf-8")
+            except UnicodeDecodeError:
+                raise _Fault(MalformedError, "text string is not valid UTF-8", offset=pos) from None
+        depth += 1
+        if depth > self.max_depth:
+            raise _Fault(DepthLimitError, f"nesting deeper than {self.max_depth}", limit="max_depth")
+        if major == 6:
+            try:
+                return Tag(value, self.item(depth))
+            except _Fault as fault:
+                fault.segments.append(f"<tag {value}>")
+                raise
+        # arrays and maps: every element takes at least one byte, so a count larger than the
+        # remaining input is refused before allocating.
+        count = value if major == 4 else 2 * value
+        if count > len(data) - self.pos:
+            raise _Fault(ItemLimitError, f"length {value} exceeds the remaining input", offset=pos,
+                         limit="max_items")
+        budget = self.budget
+        budget.items -= value
+        if budget.items < 0:
+            raise _Fault(ItemLimitError, "more items than the limit allows", limit="max_items")
+        if major == 4:
+            out = []
+            append = out.append
+            i = 0
+            try:
+                for i in range(value):
+                    append(self.item(depth))
+            except _Fault as fault:
+                fault.segments.append(f"[{i}]")
+                raise
+            return tuple(out)
+        return self.map(value, depth)
+
+    def map(self, count: int, depth: int) -> dict[Any, Any]:
+        data = self.data
+        out: dict[Any, Any] = {}
+        previous = b""
+        for _ in range(count):
+            start = self.pos
+            key = self.item(depth)
+            encoded = data[start:self.pos]
+            try:
+                hash(key)
+            except TypeError:
+                raise _Fault(MalformedError, "a map used as a map key is not supported", offset=start) from None
+            if encoded <= previous:
+                if key in out:
+                    raise _Fault(DuplicateKeyError, f"duplicate map key {key!r}", key=repr(key))
+                raise _Fault(NonCanonicalError, f"map key {key!r} out of deterministic (bytewise) order",
+                             offset=start)
+            previous = encoded
+            try:
+                out[key] = self.item(depth)
+            except _Fault as fault:
+                fault.segments.append(self.segment(key))
+                raise
+        return out
+
+    @staticmethod
+    def segment(key: Any) -> str:
+        return f"/{key}" if isinstance(key, (int, str)) else f"/{key!r}"
+
+    def simple(self, ai: int, pos: int) -> Any:
+        data = self.data
+        if ai == 20:
+            return False
+        if ai == 21:
+            return True
+        if ai == 22:
+            return None
+        if ai < 24:
+            return Simple(ai)
+        if ai == 24:
+            if pos + 2 > len(data):
+                raise _Fault(MalformedError, "truncated simple value", offset=pos)
+            value = data[pos + 1]
+            self.pos = pos + 2
+            if value < 32:
+                raise _Fault(MalformedError if value >= 24 else NonCanonicalError,
+                             f"simple value {value} in a two-byte form", offset=pos)
+            return Simple(value)
+        if 25 <= ai <= 27:
+            width = 1 << (ai - 24)
+            end = pos + 1 + width
+            if end > len(data):
+                raise _Fault(MalformedError, "truncated float", offset=pos)
+            raw = data[pos:end]
+            self.pos = end
+            value = struct.unpack((">e", ">f", ">d")[ai - 25], raw[1:])[0]
+            if encode_float(value) != raw:
+                raise _Fault(NonCanonicalError, "float not in its shortest form", offset=pos)
+            return value
+        if ai == 31:
+            raise _Fault(IndefiniteLengthError, "stray break (0xff) outside an indefinite-length item",
+                         offset=pos)
+        raise _Fault(MalformedError, f"reserved additional information {ai}", offset=pos)
+
+
+def decode(
+    data: bytes,
+    *,
+    limits: Limits = DEFAULT_LIMITS,
+    path: str = "",
+    budget: Budget | None = None,
+    key_names: Callable[[Any], str] | None = None,
+) -> Any:
+    """Decode exactly one deterministically encoded CBOR item from ``data``.
+
+    ``path`` prefixes every error's path (e.g. ``manifest/common``); ``key_names`` names the
+    keys of the outermost map in paths (``components`` rather than ``2``); ``budget`` shares an
+    item count across several calls (nested bstr-wrapped CBOR).
+    """
+    if not isinstance(data, (bytes, bytearray, memoryview)):
+        raise DecodeError(f"expected bytes, got {type(data).__name__}", path=path)
+    data = bytes(data)
+    if len(data) > limits.max_envelope_size:
+        raise SizeLimitError(f"{len(data)} bytes exceed the limit of {limits.max_envelope_size}",
+                             path=path, limit="max_envelope_size", size=len(data))
+    reader = _Reader(data, limits.max_depth, budget if budget is not None else Budget(limits.max_items))
+    try:
+        value = reader.item(0) if key_names is None else _outer(reader, key_names)
+    except _Fault as fault:
+        raise fault.kind(fault.message, path=path + "".join(reversed(fault.segments)), **fault.fields) from None
+    except RecursionError:  # pragma: no cover - max_depth keeps recursion far below Python's limit
+        raise DepthLimitError("nesting too deep", path=path, limit="max_depth") from None
+    if reader.pos != len(data):
+        raise TrailingBytesError(f"{len(data) - reader.pos} trailing byte(s) after the item",
+                                 path=path, offset=reader.pos)
+    return value
+
+
+def _outer(reader: _Reader, key_names: Callable[[Any], str]) -> Any:
+    """Decode the outermost item, naming keys only at its first level."""
+    data = reader.data
+    if data and data[0] >> 5 == 5 and (data[0] & 0x1F) != 31:
+        reader.pos = 1
+        count = reader.argument(data[0] & 0x1F)
+        if 2 * count > len(data) - reader.pos:
+            raise _Fault(ItemLimitError, f"length {count} exceeds the remaining input", limit="max_items")
+        reader.budget.items -= count
+        if reader.budget.items < 0:
+            raise _Fault(ItemLimitError, "more items than the limit allows", limit="max_items")
+        if reader.max_depth < 1:
+            raise _Fault(DepthLimitError, f"nesting deeper than {reader.max_depth}", limit="max_depth")
+        # key names apply to this level only: nested maps see plain keys.
+        return _named_map(reader, count, key_names)
+    return reader.item(0)
+
+
+def _named_map(reader: _Reader, count: int, names: Callable[[Any], str]) -> dict[Any, Any]:
+    data = reader.data
+    out: dict[Any, Any] = {}
+    previous = b""
+    for _ in range(count):
+        start = reader.pos
+        key = reader.item(1)
+        encoded = data[start:reader.pos]
+        try:
+            hash(key)
+        except TypeError:
+            raise _Fault(MalformedError, "a map used as a map key is not supported", offset=start) from None
+        if encoded <= previous:
+            if key in out:
+                raise _Fault(DuplicateKeyError, f"duplicate map key {names(key)}", key=repr(key))
+            raise _Fault(NonCanonicalError, f"map key {names(key)} out of deterministic (bytewise) order",
+                         offset=start)
+        previous = encoded
+        try:
+            out[key] = reader.item(1)
+        except _Fault as fault:
+            fault.segments.append("/" + names(key))
+            raise
+    return out

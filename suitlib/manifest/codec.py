@@ -1,0 +1,612 @@
+"""Envelope and manifest codec (draft-ietf-suit-manifest-34 §8): bytes <-> model.
+
+Decoding is strict and bounded. The CBOR layer (:mod:`suitlib.cbor`) requires the core
+deterministic encoding everywhere in SUIT structures (the manifest is signed through its
+digest, so only one encoding of it is meaningful, and requiring it is what lets
+``encode_envelope(decode_envelope(b)) == b`` hold for every accepted input). Opaque contents
+are not re-interpreted: COSE authentication blocks, integrated payloads, delegation, CoSWID,
+encryption-info, wait-info and component-metadata stay exact bytes.
+
+Each bstr-wrapped structure (manifest, common, every command sequence, digests) is decoded
+with the same :class:`~suitlib.limits.Limits`: one item budget for the whole envelope, the
+depth counted afresh inside each wrapper (as ``Limits.max_depth`` documents).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any, Callable
+
+from suitlib.cbor import Budget, Tag, bstr, decode, encode
+from suitlib.manifest.errors import (
+    InvalidValueError,
+    MissingKeyError,
+    OldDraftError,
+    WrongTagError,
+    WrongTypeError,
+)
+from suitlib.manifest.model import (
+    SEVERABLE_FIELDS,
+    AuthenticationWrapper,
+    Command,
+    CommandSequence,
+    Common,
+    ComponentId,
+    Digest,
+    Envelope,
+    Manifest,
+    Parameters,
+    Severable,
+    Text,
+    TextEntry,
+    TryEach,
+    VersionMatch,
+    frozen_map,
+)
+from suitlib.manifest.numbers import (
+    COMMON_NAMES,
+    ENVELOPE_NAMES,
+    ENVELOPE_TAG,
+    MANIFEST_NAMES,
+    PEN_TAG,
+    SEVERABLE,
+    CommonKey,
+    Directive,
+    EnvelopeKey,
+    ManifestKey,
+    Parameter,
+    command_name,
+    parameter_name,
+)
+from suitlib.limits import DEFAULT_LIMITS, Limits
+
+_ENVELOPE_TAG_HEAD = b"\xd8\x6b"
+
+_OLD_MANIFEST_KEYS = {10: "validate (draft-09)", 11: "load (draft-09)", 12: "run (draft-09)",
+                      13: "text (draft-09)", 17: "install (draft-20 era)"}
+"""Manifest keys no current document assigns but older drafts used (suit-codes.md)."""
+
+
+def _short(names: Mapping[int, str]) -> Callable[[Any], str]:
+    def name(key: Any) -> str:
+        text = names.get(key) if isinstance(key, int) else None
+        return text[5:] if text else (repr(key) if not isinstance(key, int) else str(key))
+    return name
+
+
+_ENVELOPE_KEY = _short(ENVELOPE_NAMES)
+_MANIFEST_KEY = _short(MANIFEST_NAMES)
+_COMMON_KEY = _short(COMMON_NAMES)
+
+
+# --------------------------------------------------------------------------------------------
+# small typed readers
+
+
+def _type_name(value: Any) -> str:
+    if isinstance(value, bool):
+        return "bool"
+    if value is None:
+        return "null"
+    if isinstance(value, int):
+        return "int"
+    if isinstance(value, bytes):
+        return "bstr"
+    if isinstance(value, str):
+        return "tstr"
+    if isinstance(value, tuple):
+        return "array"
+    if isinstance(value, dict):
+        return "map"
+    if isinstance(value, Tag):
+        return f"tag {value.number}"
+    return type(value).__name__
+
+
+def _expect(value: Any, kind: type | tuple[type, ...], what: str, path: str) -> Any:
+    if not isinstance(value, kind) or (isinstance(value, bool) and kind is int):
+        raise WrongTypeError(f"expected {what}, got {_type_name(value)}", path=path,
+                             expected=what, got=_type_name(value))
+    return value
+
+
+def _uint(value: Any, path: str) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise WrongTypeError(f"expected uint, got {_type_name(value)}", path=path,
+                             expected="uint", got=_type_name(value))
+    return value
+
+
+def _int(value: Any, path: str) -> int:
+    return _expect(value, int, "int", path)
+
+
+def _bstr(value: Any, path: str) -> bytes:
+    return _expect(value, bytes, "bstr", path)
+
+
+def _tstr(value: Any, path: str) -> str:
+    return _expect(value, str, "tstr", path)
+
+
+def _bool(value: Any, path: str) -> bool:
+    return _expect(value, bool, "bool", path)
+
+
+def _array(value: Any, path: str) -> tuple[Any, ...]:
+    return _expect(value, tuple, "array", path)
+
+
+def _map(value: Any, path: str) -> dict[Any, Any]:
+    return _expect(value, dict, "map", path)
+
+
+class _Ctx:
+    """Limits and the shared item budget for one envelope."""
+
+    __slots__ = ("limits", "budget")
+
+    def __init__(self, limits: Limits) -> None:
+        self.limits = limits
+        self.budget = Budget(limits.max_items)
+
+    def unwrap(self, value: Any, path: str, key_names: Callable[[Any], str] | None = None) -> Any:
+        """Decode the CBOR inside a ``bstr .cbor`` member."""
+        return decode(_bstr(value, path), limits=self.limits, path=path, budget=self.budget,
+                      key_names=key_names)
+
+
+# --------------------------------------------------------------------------------------------
+# decoding
+
+
+def decode_digest(value: Any, path: str) -> Digest:
+    """SUIT_Digest = [alg: int, bytes: bstr, * ext] (§8.4.2.1)."""
+    arr = _array(value, path)
+    if len(arr) < 2:
+        raise InvalidValueError("SUIT_Digest needs an algorithm and a value", path=path)
+    alg = _int(arr[0], path + "[0]")
+    data = _bstr(arr[1], path + "[1]")
+    if alg > 0 and alg < 16 and len(arr) == 2:
+        raise OldDraftError(f"digest algorithm {alg} uses the draft-09 SUIT enumeration (sha256 = 2); "
+                            "current manifests use COSE ids (sha256 = -16)", path=path)
+    return Digest(alg, data, tuple(arr[2:]))
+
+
+def decode_component_id(value: Any, path: str) -> ComponentId:
+    arr = _array(value, path)
+    for i, part in enumerate(arr):
+        _bstr(part, f"{path}[{i}]")
+    return ComponentId(arr)
+
+
+def _decode_parameter(ctx: _Ctx, code: int, value: Any, path: str) -> Any:
+    if code == Parameter.VENDOR_IDENTIFIER:
+        if isinstance(value, Tag):
+            if value.number != PEN_TAG:
+                raise WrongTagError(f"vendor id tag {value.number}, expected {PEN_TAG} (cbor-pen)", path=path)
+            _bstr(value.value, path)
+            return value
+        return _bstr(value, path)
+    if code in (Parameter.CLASS_IDENTIFIER, Parameter.DEVICE_IDENTIFIER, Parameter.CONTENT,
+                Parameter.INVOKE_ARGS, Parameter.FETCH_ARGUMENTS, Parameter.ENCRYPTION_INFO,
+                Parameter.WAIT_INFO, Parameter.COMPONENT_METADATA):
+        return _bstr(value, path)
+    if code == Parameter.IMAGE_DIGEST:
+        return decode_digest(ctx.unwrap(value, path), path)
+    if code in (Parameter.USE_BEFORE, Parameter.COMPONENT_SLOT, Parameter.IMAGE_SIZE,
+                Parameter.SOURCE_COMPONENT, Parameter.MINIMUM_BATTERY):
+        return _uint(value, path)
+    if code == Parameter.UPDATE_PRIORITY:
+        return _int(value, path)
+    if code in (Parameter.STRICT_ORDER, Parameter.SOFT_FAILURE):
+        return _bool(value, path)
+    if code == Parameter.URI:
+        return _tstr(value, path)
+    if code == Parameter.VERSION:
+        inner = _array(ctx.unwrap(value, path), path)
+        if len(inner) != 2:
+            raise InvalidValueError("version needs [comparison-type, [+int]]", path=path)
+        comparison = _uint(inner[0], path + "[0]")
+        parts = _array(inner[1], path + "[1]")
+        if not parts:
+            raise InvalidValueError("version needs at least one part", path=path + "[1]")
+        for i, part in enumerate(parts):
+            _int(part, f"{path}[1][{i}]")
+        return VersionMatch(comparison, parts)
+    return value  # custom (negative) and unknown codes: kept as decoded
+
+
+def decode_parameters(ctx: _Ctx, value: Any, path: str) -> Parameters:
+    """SUIT_Parameters map (§8.4.8)."""
+    items = _map(value, path)
+    if not items:
+        raise InvalidValueError("empty parameter map", path=path)
+    out = {}
+    for code, item in items.items():
+        sub = f"{path}/{parameter_name(code)[15:] if isinstance(code, int) and code > 0 else code}"
+        if not isinstance(code, int) or isinstance(code, bool) or code == 0:
+            raise WrongTypeError("parameter keys are non-zero integers", path=sub)
+        out[code] = _decode_parameter(ctx, code, item, sub)
+    return Parameters(out)
+
+
+def _decode_argument(ctx: _Ctx, code: int, arg: Any, path: str, depth: int) -> Any:
+    if code < 0:
+        return arg
+    if code == Directive.SET_COMPONENT_INDEX:
+        if arg is True:
+            return True
+        if isinstance(arg, tuple):
+            if not arg:
+                raise InvalidValueError("empty component index list", path=path)
+            for i, item in enumerate(arg):
+                _uint(item, f"{path}[{i}]")
+            return arg
+        return _uint(arg, path)
+    if code in (Directive.OVERRIDE_PARAMETERS, Directive.SET_PARAMETERS):
+        return decode_parameters(ctx, arg, path)
+    if code == Directive.TRY_EACH:
+        arr = _array(arg, path)
+        empty = bool(arr) and arr[-1] is None
+        seqs = arr[:-1] if empty else arr
+        if len(seqs) < 2:
+            raise InvalidValueError("try-each needs at least two sequences", path=path)
+        return TryEach(tuple(decode_sequence(ctx, ctx.unwrap(s, f"{path}[{i}]"), f"{path}[{i}]", depth + 1)
+                             for i, s in enumerate(seqs)), empty)
+    if code == Directive.RUN_SEQUENCE:
+        return decode_sequence(ctx, ctx.unwrap(arg, path), path, depth + 1)
+    if code == Directive.OVERRIDE_MULTIPLE:
+        items = _map(arg, path)
+        if not items:
+            raise InvalidValueError("empty override-multiple map", path=path)
+        return frozen_map({_uint(k, path): decode_parameters(ctx, v, f"{path}/{k}") for k, v in items.items()})
+    if code == Directive.COPY_PARAMS:
+        items = _map(arg, path)
+        if not items:
+            raise InvalidValueError("empty copy-params map", path=path)
+        out = {}
+        for k, v in items.items():
+            _uint(k, path)
+            keys = _array(v, f"{path}/{k}")
+            for i, item in enumerate(keys):
+                _int(item, f"{path}/{k}[{i}]")
+            out[k] = keys
+        return frozen_map(out)
+    if code in _KNOWN_CODES:
+        return _uint(arg, path)
+    return arg  # unassigned positive code: preserved, the processor decides
+
+
+_KNOWN_CODES = frozenset(int(c) for c in __import__("suitlib.manifest.numbers", fromlist=["Command"]).Command)
+
+
+def decode_sequence(ctx: _Ctx, value: Any, path: str, depth: int = 0) -> CommandSequence:
+    """SUIT_Command_Sequence (§8.4.9): a flat array of ``code, argument`` pairs."""
+    if depth > ctx.limits.max_try_each_depth:
+        from suitlib.cbor import DepthLimitError
+
+        raise DepthLimitError(f"try-each/run-sequence nested deeper than {ctx.limits.max_try_each_depth}",
+                              path=path, limit="max_try_each_depth")
+    arr = _array(value, path)
+    if not arr or len(arr) % 2:
+        raise InvalidValueError(f"a command sequence holds code/argument pairs, got {len(arr)} items", path=path)
+    commands = []
+    for i in range(0, len(arr), 2):
+        code = arr[i]
+        sub = f"{path}[{i // 2}]"
+        if not isinstance(code, int) or isinstance(code, bool) or code == 0:
+            raise WrongTypeError(f"command code must be a non-zero int, got {_type_name(code)}", path=sub)
+        commands.append(Command(code, _decode_argument(ctx, code, arr[i + 1], f"{sub}/{command_name(code)[5:]}",
+                                                      depth)))
+    return CommandSequence(tuple(commands))
+
+
+def decode_text(ctx: _Ctx, value: Any, path: str) -> Text:
+    """suit-text content (§8.4.4)."""
+    langs = _map(value, path)
+    out = {}
+    for lang, lmap in langs.items():
+        sub = f"{path}/{lang}"
+        _tstr(lang, path)
+        entries = _map(lmap, sub)
+        fields: dict[int, Any] = {}
+        components: dict[ComponentId, Any] = {}
+        for key, item in entries.items():
+            if isinstance(key, tuple):
+                cid = decode_component_id(key, sub)
+                components[cid] = frozen_map(_map(item, f"{sub}/{cid}"))
+            elif isinstance(key, int) and not isinstance(key, bool):
+                fields[key] = item
+            else:
+                raise WrongTypeError("text keys are ints or component identifiers", path=sub)
+        out[lang] = TextEntry(frozen_map(fields), frozen_map(components))
+    return Text(frozen_map(out))
+
+
+def decode_common(ctx: _Ctx, value: Any, path: str = "manifest/common") -> Common:
+    """SUIT_Common (§8.4.5)."""
+    items = _map(ctx.unwrap(value, path, _COMMON_KEY), path)
+    if CommonKey.COMPONENTS not in items:
+        raise MissingKeyError("suit-components is required", path=path)
+    if 3 in items:
+        raise OldDraftError("common key 3 (dependency-components) is draft-09 numbering", path=path)
+    cpath = path + "/components"
+    comps = _array(items[CommonKey.COMPONENTS], cpath)
+    if not comps:
+        raise InvalidValueError("at least one component is required", path=cpath)
+    if len(comps) > ctx.limits.max_components:
+        from suitlib.cbor import ItemLimitError
+
+        raise ItemLimitError(f"{len(comps)} components exceed the limit of {ctx.limits.max_components}",
+                             path=cpath, limit="max_components")
+    components = tuple(decode_component_id(c, f"{cpath}[{i}]") for i, c in enumerate(comps))
+    shared = None
+    if CommonKey.SHARED_SEQUENCE in items:
+        spath = path + "/shared-sequence"
+        shared = decode_sequence(ctx, ctx.unwrap(items[CommonKey.SHARED_SEQUENCE], spath), spath)
+    deps = None
+    if CommonKey.DEPENDENCIES in items:
+        deps = frozen_map(_map(items[CommonKey.DEPENDENCIES], path + "/dependencies"))
+    extra = {k: v for k, v in items.items() if k not in (1, 2, 4)}
+    return Common(components, shared, deps, frozen_map(extra))
+
+
+_SEQUENCE_FIELDS = {
+    ManifestKey.VALIDATE: "validate", ManifestKey.LOAD: "load", ManifestKey.INVOKE: "invoke",
+    ManifestKey.UNINSTALL: "uninstall",
+}
+
+
+def decode_severable_content(ctx: _Ctx, key: int, value: Any, path: str) -> Severable:
+    """The content of a severable member (``bstr .cbor``), by key."""
+    if key == ManifestKey.COSWID:
+        return _bstr(value, path)
+    inner = ctx.unwrap(value, path)
+    if key == ManifestKey.TEXT:
+        return decode_text(ctx, inner, path)
+    return decode_sequence(ctx, inner, path)
+
+
+def decode_manifest_content(ctx: _Ctx, data: bytes, path: str = "manifest") -> Manifest:
+    """SUIT_Manifest from the content of envelope key 3 (§8.4)."""
+    raw = decode(data, limits=ctx.limits, path=path, budget=ctx.budget, key_names=_MANIFEST_KEY)
+    if isinstance(raw, Tag):
+        raise WrongTagError(f"manifest tagged {raw.number}; the envelope holds an untagged SUIT_Manifest",
+                            path=path)
+    items = _map(raw, path)
+    for key in items:
+        if key in _OLD_MANIFEST_KEYS:
+            raise OldDraftError(f"manifest key {key} is {_OLD_MANIFEST_KEYS[key]} numbering", path=path, key=key)
+    for required in (ManifestKey.MANIFEST_VERSION, ManifestKey.MANIFEST_SEQUENCE_NUMBER, ManifestKey.COMMON):
+        if required not in items:
+            raise MissingKeyError(f"{MANIFEST_NAMES[required]} is required", path=path)
+    version = _uint(items[1], path + "/manifest-version")
+    if version != 1:
+        from suitlib.errors import UnsupportedError
+
+        raise UnsupportedError(f"manifest version {version} (only 1 is defined)", path=path + "/manifest-version")
+    kw: dict[str, Any] = {
+        "version": version,
+        "sequence_number": _uint(items[2], path + "/manifest-sequence-number"),
+        "common": decode_common(ctx, items[3], path + "/common"),
+    }
+    extra = {}
+    for key, value in items.items():
+        if key in (1, 2, 3):
+            continue
+        sub = f"{path}/{_MANIFEST_KEY(key)}"
+        if key == ManifestKey.REFERENCE_URI:
+            kw["reference_uri"] = _tstr(value, sub)
+        elif key == ManifestKey.MANIFEST_COMPONENT_ID:
+            kw["manifest_component_id"] = decode_component_id(value, sub)
+        elif key == ManifestKey.SET_VERSION:
+            kw["set_version"] = value
+        elif key in _SEQUENCE_FIELDS:
+            kw[_SEQUENCE_FIELDS[key]] = decode_sequence(ctx, ctx.unwrap(value, sub), sub)
+        elif key in SEVERABLE:
+            if isinstance(value, tuple):
+                kw[SEVERABLE_FIELDS[key]] = decode_digest(value, sub)
+            else:
+                kw[SEVERABLE_FIELDS[key]] = decode_severable_content(ctx, key, value, sub)
+        else:
+            extra[key] = value
+    kw["extensions"] = frozen_map(extra)
+    return Manifest(**kw)
+
+
+def decode_manifest(data: bytes, *, limits: Limits = DEFAULT_LIMITS) -> Manifest:
+    """Decode a SUIT_Manifest from its encoded bytes (the content of envelope key 3)."""
+    return decode_manifest_content(_Ctx(limits), data)
+
+
+def decode_authentication(ctx: _Ctx, value: Any, path: str = "authentication-wrapper") -> AuthenticationWrapper:
+    """SUIT_Authentication (§8.3)."""
+    arr = _array(ctx.unwrap(value, path), path)
+    if not arr:
+        raise InvalidValueError("the authentication wrapper needs the manifest digest", path=path)
+    first = _bstr(arr[0], path + "[0]")
+    inner = decode(first, limits=ctx.limits, path=path + "[0]", budget=ctx.budget)
+    if isinstance(inner, Tag) or (isinstance(inner, tuple) and len(inner) == 4):
+        raise OldDraftError("the authentication wrapper starts with a COSE structure, not a SUIT_Digest: "
+                            "draft-09 numbering (attached COSE payload)", path=path + "[0]")
+    digest = decode_digest(inner, path + "[0]")
+    if len(arr) - 1 > ctx.limits.max_signatures:
+        from suitlib.cbor import ItemLimitError
+
+        raise ItemLimitError(f"{len(arr) - 1} authentication blocks exceed the limit of "
+                             f"{ctx.limits.max_signatures}", path=path, limit="max_signatures")
+    blocks = tuple(_bstr(b, f"{path}[{i}]") for i, b in enumerate(arr[1:], start=1))
+    return AuthenticationWrapper(digest, blocks)
+
+
+def decode_envelope(data: bytes, *, limits: Limits = DEFAULT_LIMITS) -> Envelope:
+    """Decode a SUIT envelope, tagged (107) or not (§8.2). Raises only :class:`SuitError`s:
+    :class:`~suitlib.errors.DecodeError` subclasses naming the path, or
+    :class:`~suitlib.errors.UnsupportedError` (old drafts, unknown manifest version)."""
+    ctx = _Ctx(limits)
+    if isinstance(data, (bytes, bytearray, memoryview)) and bytes(data[:2]) == _ENVELOPE_TAG_HEAD:
+        if len(data) > limits.max_envelope_size:
+            decode(data, limits=limits)  # raises the size error
+        top = decode(bytes(data[2:]), limits=limits, path="", budget=ctx.budget, key_names=_ENVELOPE_KEY)
+        tagged = True
+    else:
+        top = decode(data, limits=limits, path="", budget=ctx.budget, key_names=_ENVELOPE_KEY)
+        tagged = False
+        if isinstance(top, Tag):
+            raise WrongTagError(f"tag {top.number}, expected {ENVELOPE_TAG} (SUIT_Envelope_Tagged)", path="",
+                                tag=top.number)
+    items = _map(top, "")
+    if EnvelopeKey.MANIFEST not in items:
+        raise MissingKeyError("suit-manifest (key 3) is required", path="")
+    if EnvelopeKey.AUTHENTICATION_WRAPPER not in items:
+        raise MissingKeyError("suit-authentication-wrapper (key 2) is required", path="")
+    manifest_raw = _bstr(items[EnvelopeKey.MANIFEST], "manifest")
+    auth = decode_authentication(ctx, items[EnvelopeKey.AUTHENTICATION_WRAPPER])
+    manifest = decode_manifest_content(ctx, manifest_raw)
+    elements: dict[int, Severable] = {}
+    integrated: dict[str, bytes] = {}
+    extra: dict[Any, Any] = {}
+    delegation = None
+    for key, value in items.items():
+        if key in (2, 3):
+            continue
+        if isinstance(key, str):
+            integrated[key] = _bstr(value, f"integrated[{key!r}]")
+        elif key == EnvelopeKey.DELEGATION:
+            delegation = _bstr(value, "delegation")
+        elif key in SEVERABLE:
+            elements[key] = decode_severable_content(ctx, key, value, _ENVELOPE_KEY(key))
+        elif key in (7, 8, 9, 10, 11, 12, 13, 17) and isinstance(value, bytes):
+            raise OldDraftError(f"envelope key {key} is a severable member in older drafts "
+                                "(draft-09 / draft-20 era numbering)", path="", key=key)
+        else:
+            extra[key] = value
+    env = Envelope(auth, manifest, frozen_map(elements), frozen_map(integrated), delegation,
+                   frozen_map(extra), tagged)
+    env.__dict__["manifest_bstr"] = bstr(manifest_raw)
+    return env
+
+
+# --------------------------------------------------------------------------------------------
+# encoding
+
+
+def _parameter_value(code: int, value: Any) -> Any:
+    if isinstance(value, Digest):
+        return encode(value.to_cbor())
+    if isinstance(value, VersionMatch):
+        return encode(value.to_cbor())
+    return value
+
+
+def parameters_to_cbor(params: Mapping[int, Any]) -> dict[int, Any]:
+    return {code: _parameter_value(code, value) for code, value in params.items()}
+
+
+def _argument_to_cbor(code: int, arg: Any) -> Any:
+    if isinstance(arg, Parameters):
+        return parameters_to_cbor(arg)
+    if isinstance(arg, TryEach):
+        out: list[Any] = [encode_sequence(s) for s in arg.sequences]
+        if arg.empty_allowed:
+            out.append(None)
+        return out
+    if isinstance(arg, CommandSequence):
+        return encode_sequence(arg)
+    if code == Directive.OVERRIDE_MULTIPLE and isinstance(arg, Mapping):
+        return {k: parameters_to_cbor(v) for k, v in arg.items()}
+    return arg
+
+
+def sequence_to_cbor(seq: CommandSequence) -> list[Any]:
+    out: list[Any] = []
+    for command in seq.commands:
+        out.append(command.code)
+        out.append(_argument_to_cbor(command.code, command.argument))
+    return out
+
+
+def encode_sequence(seq: CommandSequence) -> bytes:
+    """The encoded command sequence (the content of its bstr wrapper)."""
+    return encode(sequence_to_cbor(seq))
+
+
+def text_to_cbor(text: Text) -> dict[str, Any]:
+    out = {}
+    for lang, entry in text.languages.items():
+        lmap: dict[Any, Any] = dict(entry.fields)
+        for cid, fields in entry.components.items():
+            lmap[cid.parts] = dict(fields)
+        out[lang] = lmap
+    return out
+
+
+def encode_severable_content(key: int, content: Severable) -> bytes:
+    """The encoded content of a severable member (inside its bstr wrapper)."""
+    if isinstance(content, bytes):
+        return content
+    if isinstance(content, Text):
+        return encode(text_to_cbor(content))
+    return encode_sequence(content)
+
+
+def encode_common(common: Common) -> bytes:
+    items: dict[Any, Any] = dict(common.extensions)
+    items[CommonKey.COMPONENTS] = [c.parts for c in common.components]
+    if common.shared_sequence is not None:
+        items[CommonKey.SHARED_SEQUENCE] = encode_sequence(common.shared_sequence)
+    if common.dependencies is not None:
+        items[CommonKey.DEPENDENCIES] = common.dependencies
+    return encode(items)
+
+
+def manifest_to_cbor(manifest: Manifest) -> dict[Any, Any]:
+    items: dict[Any, Any] = dict(manifest.extensions)
+    items[1] = manifest.version
+    items[2] = manifest.sequence_number
+    items[3] = encode_common(manifest.common)
+    if manifest.reference_uri is not None:
+        items[4] = manifest.reference_uri
+    if manifest.manifest_component_id is not None:
+        items[5] = manifest.manifest_component_id.parts
+    if manifest.set_version is not None:
+        items[6] = manifest.set_version
+    for key, name in _SEQUENCE_FIELDS.items():
+        seq = getattr(manifest, name)
+        if seq is not None:
+            items[int(key)] = encode_sequence(seq)
+    for key, name in SEVERABLE_FIELDS.items():
+        value = getattr(manifest, name)
+        if value is None:
+            continue
+        items[int(key)] = value.to_cbor() if isinstance(value, Digest) else encode_severable_content(key, value)
+    return items
+
+
+def encode_manifest(manifest: Manifest) -> bytes:
+    """The encoded SUIT_Manifest (the content of envelope key 3's bstr)."""
+    return encode(manifest_to_cbor(manifest))
+
+
+def envelope_to_cbor(env: Envelope) -> Any:
+    items: dict[Any, Any] = dict(env.extensions)
+    items[2] = encode(list(env.authentication.to_cbor()))
+    items[3] = env.manifest_bstr
+    if env.delegation is not None:
+        items[1] = env.delegation
+    for key, content in env.elements.items():
+        items[int(key)] = encode_severable_content(key, content)
+    for name, payload in env.integrated.items():
+        items[name] = payload
+    return items
+
+
+def encode_envelope(env: Envelope) -> bytes:
+    """Encode an envelope deterministically, tagged 107 if ``env.tagged`` (§8.2)."""
+    from suitlib.cbor import Raw
+
+    items = envelope_to_cbor(env)
+    items[3] = Raw(env.manifest_bstr)
+    value = Tag(ENVELOPE_TAG, items) if env.tagged else items
+    return encode(value)
