@@ -1,0 +1,674 @@
+"""The SUIT command interpreter (draft-ietf-suit-manifest-34 §6.4–§6.6, §8.4.7–§8.4.10).
+
+One :class:`Interpreter` runs one procedure of one authenticated :class:`Program` against a
+:class:`Platform`. Rules implemented here, with the section that states them:
+
+* Parameters are per component, except strict-order and soft-failure, which are processor-wide
+  (§8.4.8). Parameter storage is cleared before each (shared sequence + sequence) pair, so no
+  value leaks from one sequence into the next (§6.1, "clears all parameter storage").
+* set-component-index takes an integer, ``True`` or an array (§6.5); every command then runs
+  once per selected component, and try-each / run-sequence run their argument once per
+  component with an integer index.
+* A failed condition ends its sequence. Inside try-each (soft-failure defaults to True) the next
+  alternative runs; inside run-sequence (default False) a soft failure just ends the nested
+  sequence. soft-failure is scoped to its sequence and may not be set outside those two
+  directives (§8.4.8.14). A directive failure always aborts.
+* A try-each alternative that fails leaves no parameter changes behind (our choice, see
+  specs/SUIT-PROFILE.md); ``nil`` as the last alternative makes the try-each succeed.
+* Payloads are checked on the bytes the platform holds: image-match reads the component back;
+  content fetched from a URI is *tainted* until an image-match over it succeeds, and tainted
+  content cannot be invoked, copied into place unverified, or left behind by an update.
+  invoke also requires that the component has not changed since its image-match.
+* Work is bounded by :class:`~suitlib.limits.Limits`: commands executed, nesting depth,
+  components and fetched bytes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from suitlib.errors import (
+    ConditionFailedError,
+    FlashError,
+    LimitExceededError,
+    SuitError,
+    TransportError,
+    ValidationError,
+)
+from suitlib.limits import Limits
+from suitlib.processor.errors import (
+    ConditionNotMetError,
+    ImageMismatchError,
+    ManifestAbortError,
+    MissingParameterError,
+    UnsupportedCommandError,
+    UnsupportedConditionError,
+    UnsupportedParameterError,
+    UnverifiedPayloadError,
+)
+from suitlib.processor.platform import ChunkSink, ComponentId, Platform
+from suitlib.processor.program import CONDITIONS, Cmd, CommandSequence, Digest, Param, Program, Section
+from suitlib.processor.report import Record, ReportingPolicy, SystemInfo
+
+HASHES: dict[int, Callable[[], Any]] = {
+    -16: hashlib.sha256,
+    -43: hashlib.sha384,
+    -44: hashlib.sha512,
+}
+"""SUIT_Digest algorithms we verify (COSE ids). SHAKE128/256 are refused (profile)."""
+
+READ_CHUNK = 64 * 1024
+
+# The parameters each command consumes, for its report record (§8.4.7).
+CONSUMES: dict[int, tuple[int, ...]] = {
+    Cmd.CONDITION_VENDOR_IDENTIFIER: (Param.VENDOR_IDENTIFIER,),
+    Cmd.CONDITION_CLASS_IDENTIFIER: (Param.CLASS_IDENTIFIER,),
+    Cmd.CONDITION_DEVICE_IDENTIFIER: (Param.DEVICE_IDENTIFIER,),
+    Cmd.CONDITION_IMAGE_MATCH: (Param.IMAGE_DIGEST, Param.IMAGE_SIZE),
+    Cmd.CONDITION_IMAGE_NOT_MATCH: (Param.IMAGE_DIGEST, Param.IMAGE_SIZE),
+    Cmd.CONDITION_COMPONENT_SLOT: (Param.COMPONENT_SLOT,),
+    Cmd.CONDITION_CHECK_CONTENT: (Param.CONTENT,),
+    Cmd.CONDITION_USE_BEFORE: (Param.USE_BEFORE,),
+    Cmd.CONDITION_MINIMUM_BATTERY: (Param.MINIMUM_BATTERY,),
+    Cmd.DIRECTIVE_FETCH: (Param.URI, Param.IMAGE_SIZE),
+    Cmd.DIRECTIVE_COPY: (Param.SOURCE_COMPONENT,),
+    Cmd.DIRECTIVE_SWAP: (Param.SOURCE_COMPONENT,),
+    Cmd.DIRECTIVE_WRITE: (Param.CONTENT,),
+    Cmd.DIRECTIVE_INVOKE: (Param.INVOKE_ARGS,),
+}
+
+GLOBAL_PARAMS = frozenset({Param.STRICT_ORDER, Param.SOFT_FAILURE})
+TRANSFORMING_PARAMS = (Param.ENCRYPTION_INFO,)
+"""Parameters that would change what fetch/copy/write store; refused until implemented."""
+
+
+class _ConditionFailure(Exception):
+    """Internal: a condition failed; ``soft`` is the soft-failure flag when it failed."""
+
+    def __init__(self, error: SuitError, soft: bool) -> None:
+        super().__init__(error.message)
+        self.error = error
+        self.soft = soft
+
+
+@dataclass
+class Where:
+    """Where a command sits, for its report record."""
+
+    section: int
+    offset: int
+    component_index: int
+    code: int
+    properties: Mapping[int, Any] = field(default_factory=dict)
+
+
+Transformer = Callable[[Mapping[int, Any], ComponentId, ChunkSink, Platform], ChunkSink | None]
+"""Given the current component's parameters, return a sink to put in front of the component
+writer (e.g. a delta applier) or None when the parameters ask for no transformation."""
+
+
+class _BoundedSink:
+    """Refuses more than ``limit`` bytes (image-size or the fetch limit), then forwards."""
+
+    def __init__(self, inner: ChunkSink, limit: int, what: str) -> None:
+        self._inner = inner
+        self._limit = limit
+        self._what = what
+        self.count = 0
+
+    def write(self, chunk: bytes) -> None:
+        self.count += len(chunk)
+        if self.count > self._limit:
+            raise LimitExceededError(
+                f"fetched payload exceeds {self._what} ({self._limit} bytes)",
+                limit=self._limit,
+                reason=11,
+            )
+        self._inner.write(chunk)
+
+    def close(self) -> None:
+        self._inner.close()
+
+
+def _compare(expected: bytes, actual: bytes) -> bool:
+    """Constant-time comparison (§8.4.9.4 asks for no early exit)."""
+    return hmac.compare_digest(expected, actual)
+
+
+def _plain(value: Any) -> Any:
+    """A parameter value as it goes into a report (digests back to [alg, bytes])."""
+    if isinstance(value, Digest):
+        return [value.alg, value.value]
+    return value
+
+
+class Interpreter:
+    """Executes command sequences of one :class:`Program` for one procedure."""
+
+    def __init__(
+        self,
+        program: Program,
+        platform: Platform,
+        limits: Limits,
+        *,
+        transformers: tuple[Transformer, ...] = (),
+        require_verified_invoke: bool = True,
+        hashes: Mapping[int, Callable[[], Any]] | None = None,
+    ) -> None:
+        self.program = program
+        self.hashes = HASHES if hashes is None else hashes
+        self.platform = platform
+        self.limits = limits
+        self.transformers = transformers
+        self.require_verified_invoke = require_verified_invoke
+        self.components: tuple[ComponentId, ...] = program.components
+        self.records: list[Record | SystemInfo] = []
+        self.commands_executed = 0
+        self.failure_at: Where | None = None
+        # per-procedure state: which components hold verified content, at which generation
+        self.verified: dict[int, int] = {}
+        self.tainted: set[int] = set()
+        self._reset_parameters()
+
+    # --- state -------------------------------------------------------------------------------
+    def _reset_parameters(self) -> None:
+        self.params: list[dict[int, Any]] = [{} for _ in self.components]
+        self.soft_failure = False
+        self.strict_order = True
+        self.index: int | bool | tuple[int, ...] = 0
+        self.depth = 0
+
+    def _selected(self) -> Iterator[int]:
+        if self.index is True:
+            yield from range(len(self.components))
+        elif isinstance(self.index, tuple):
+            yield from self.index
+        else:
+            yield int(self.index)
+
+    # --- entry points ----------------------------------------------------------------------
+    def run_procedure(self, sections: list[tuple[int, CommandSequence]]) -> None:
+        """Run several sequences, each preceded by the shared sequence."""
+        for section, sequence in sections:
+            self._reset_parameters()
+            if self.program.shared is not None:
+                self._run_top(Section.COMMON, self.program.shared)
+            self.index = 0
+            self._run_top(section, sequence)
+
+    def _run_top(self, section: int, sequence: CommandSequence) -> None:
+        try:
+            self._run(section, sequence)
+        except _ConditionFailure as failure:
+            raise failure.error from None
+
+    # --- sequences ---------------------------------------------------------------------------
+    def _run(self, section: int, sequence: CommandSequence) -> None:
+        for offset, command in enumerate(sequence.commands):
+            self._execute(section, offset, command)
+
+    def _nested(self, section: int, sequence: CommandSequence, index: int, soft: bool) -> None:
+        """Run a nested sequence with an integer component index and its own soft-failure."""
+        if self.depth + 1 > self.limits.max_try_each_depth:
+            raise LimitExceededError(
+                f"command sequences nested deeper than {self.limits.max_try_each_depth}",
+                limit=self.limits.max_try_each_depth,
+                reason=11,
+            )
+        saved = (self.index, self.soft_failure, self.depth)
+        self.index, self.soft_failure, self.depth = index, soft, self.depth + 1
+        try:
+            self._run(section, sequence)
+        finally:
+            self.index, self.soft_failure, self.depth = saved
+
+    def _count(self) -> None:
+        self.commands_executed += 1
+        if self.commands_executed > self.limits.max_commands:
+            raise LimitExceededError(
+                f"more than {self.limits.max_commands} commands executed",
+                limit=self.limits.max_commands,
+                reason=11,
+            )
+
+    def _execute(self, section: int, offset: int, command: Any) -> None:
+        code = command.code
+        argument = command.argument
+        if code == Cmd.DIRECTIVE_SET_COMPONENT_INDEX:
+            self._count()
+            self._set_component_index(argument)
+            return
+        if code in (Cmd.DIRECTIVE_OVERRIDE_PARAMETERS, Cmd.DIRECTIVE_SET_PARAMETERS):
+            self._count()
+            self._set_parameters(argument, override=code == Cmd.DIRECTIVE_OVERRIDE_PARAMETERS)
+            return
+        for index in list(self._selected()):
+            self._count()
+            where = Where(section, offset, index, code)
+            try:
+                if code == Cmd.DIRECTIVE_TRY_EACH:
+                    self._try_each(section, argument, index)
+                elif code == Cmd.DIRECTIVE_RUN_SEQUENCE:
+                    self._run_sequence(section, argument, index)
+                elif code == Cmd.DIRECTIVE_OVERRIDE_MULTIPLE:
+                    self._override_multiple(argument)
+                elif code == Cmd.DIRECTIVE_COPY_PARAMS:
+                    self._copy_params(argument, index)
+                else:
+                    self._simple(code, argument, index, where)
+            except _ConditionFailure as failure:
+                if self.failure_at is None:
+                    self.failure_at = where
+                raise
+            except SuitError as error:
+                if self.failure_at is None:
+                    self.failure_at = where
+                if code in CONDITIONS and isinstance(error, (ConditionFailedError, UnsupportedConditionError)):
+                    self._record(where, argument, success=False)
+                    raise _ConditionFailure(error, self.soft_failure) from None
+                self._record(where, argument if isinstance(argument, int) else 0, success=False)
+                raise
+            else:
+                self.failure_at = None
+                self._record(where, argument if isinstance(argument, int) else 0, success=True)
+
+    # --- flow control ------------------------------------------------------------------------
+    def _set_component_index(self, argument: Any) -> None:
+        count = len(self.components)
+        if argument is True:
+            self.index = True
+            return
+        if isinstance(argument, bool) or argument is None:
+            raise ValidationError("set-component-index argument must be an index, true or a list", reason=6)
+        if isinstance(argument, int):
+            indices: tuple[int, ...] = (argument,)
+        elif isinstance(argument, (tuple, list)) and argument:
+            indices = tuple(argument)
+        else:
+            raise ValidationError("set-component-index argument must be an index, true or a list", reason=6)
+        for i in indices:
+            if isinstance(i, bool) or not isinstance(i, int) or not 0 <= i < count:
+                raise ValidationError(f"component index {i!r} out of range (0..{count - 1})", reason=6)
+        self.index = indices[0] if isinstance(argument, int) else indices
+
+    def _set_parameters(self, argument: Any, *, override: bool) -> None:
+        if not isinstance(argument, Mapping):
+            raise ValidationError("parameters argument must be a map", reason=8)
+        if Param.SOFT_FAILURE in argument:
+            if self.depth == 0:
+                raise ManifestAbortError("soft-failure set outside try-each / run-sequence (§8.4.8.14)")
+            value = argument[Param.SOFT_FAILURE]
+            if not isinstance(value, bool):
+                raise ValidationError("soft-failure must be a bool", reason=8)
+            self.soft_failure = value
+        if Param.STRICT_ORDER in argument:
+            if not isinstance(argument[Param.STRICT_ORDER], bool):
+                raise ValidationError("strict-order must be a bool", reason=8)
+            self.strict_order = argument[Param.STRICT_ORDER]
+        per_component = {k: v for k, v in argument.items() if k not in GLOBAL_PARAMS}
+        for index in self._selected():
+            params = self.params[index]
+            if override:
+                params.update(per_component)
+            else:
+                for key, value in per_component.items():
+                    params.setdefault(key, value)
+
+    def _override_multiple(self, argument: Any) -> None:
+        """suit-directive-override-multiple (update-management): per-index parameter maps."""
+        if not isinstance(argument, Mapping):
+            raise ValidationError("override-multiple argument must be a map", reason=8)
+        for index, params in argument.items():
+            if isinstance(index, bool) or not isinstance(index, int) or not 0 <= index < len(self.components):
+                raise ValidationError(f"override-multiple: component index {index!r} out of range", reason=6)
+            if not isinstance(params, Mapping) or any(k in GLOBAL_PARAMS for k in params):
+                raise ValidationError("override-multiple: bad parameter map", reason=8)
+            self.params[index].update(params)
+
+    def _copy_params(self, argument: Any, index: int) -> None:
+        """suit-directive-copy-params (update-management): copy keys from other components."""
+        if not isinstance(argument, Mapping):
+            raise ValidationError("copy-params argument must be a map", reason=8)
+        for source, keys in argument.items():
+            if isinstance(source, bool) or not isinstance(source, int) or not 0 <= source < len(self.components):
+                raise ValidationError(f"copy-params: component index {source!r} out of range", reason=6)
+            if not isinstance(keys, (list, tuple)):
+                raise ValidationError("copy-params: keys must be a list", reason=8)
+            for key in keys:
+                if key in self.params[source]:
+                    self.params[index][key] = self.params[source][key]
+
+    def _try_each(self, section: int, argument: Any, index: int) -> None:
+        """§8.4.10.2: the first alternative that completes wins."""
+        if not isinstance(argument, (tuple, list)) or len(argument) < 1:
+            raise ValidationError("try-each needs a list of sequences", reason=8)
+        last_error: SuitError | None = None
+        for alternative in argument:
+            if alternative is None:
+                return
+            if not isinstance(alternative, CommandSequence):
+                raise ValidationError("try-each alternative is not a command sequence", reason=8)
+            snapshot = [dict(p) for p in self.params]
+            try:
+                self._nested(section, alternative, index, soft=True)
+                return
+            except _ConditionFailure as failure:
+                if not failure.soft:
+                    raise
+                self.params = snapshot
+                self.failure_at = None  # absorbed: the next alternative runs
+                last_error = failure.error
+        raise _ConditionFailure(
+            ConditionNotMetError(
+                "no try-each alternative succeeded" + (f" (last: {last_error.message})" if last_error else ""),
+                cause=last_error.to_dict() if last_error else None,
+            ),
+            self.soft_failure,
+        )
+
+    def _run_sequence(self, section: int, argument: Any, index: int) -> None:
+        """§8.4.10.8: run a nested sequence; a soft condition failure just ends it."""
+        if not isinstance(argument, CommandSequence):
+            raise ValidationError("run-sequence argument is not a command sequence", reason=8)
+        try:
+            self._nested(section, argument, index, soft=False)
+        except _ConditionFailure as failure:
+            if not failure.soft:
+                raise
+            self.failure_at = None  # absorbed: processing continues after the run-sequence
+
+    # --- conditions and directives -----------------------------------------------------------
+    def _param(self, index: int, key: int) -> Any:
+        return self.params[index].get(key)
+
+    def _require(self, index: int, key: int, what: str, *, condition: bool) -> Any:
+        value = self.params[index].get(key)
+        if value is None:
+            message = f"{what} needs parameter {Param(key).name.lower().replace('_', '-')}, which is not set"
+            if condition:
+                raise ConditionNotMetError(message, parameter=int(key))
+            raise MissingParameterError(message, parameter=int(key))
+        return value
+
+    def _simple(self, code: int, argument: Any, index: int, where: Where) -> None:
+        component = self.components[index]
+        params = self.params[index]
+        where.properties = {k: _plain(params[k]) for k in CONSUMES.get(code, ()) if k in params}
+        if code == Cmd.CONDITION_VENDOR_IDENTIFIER:
+            self._identity(index, Param.VENDOR_IDENTIFIER, self.platform.vendor_ids(component), "vendor")
+        elif code == Cmd.CONDITION_CLASS_IDENTIFIER:
+            self._identity(index, Param.CLASS_IDENTIFIER, self.platform.class_ids(component), "class")
+        elif code == Cmd.CONDITION_DEVICE_IDENTIFIER:
+            self._identity(index, Param.DEVICE_IDENTIFIER, self.platform.device_ids(component), "device")
+        elif code == Cmd.CONDITION_IMAGE_MATCH:
+            self._image_match(index, expect_match=True)
+        elif code == Cmd.CONDITION_IMAGE_NOT_MATCH:
+            self._image_match(index, expect_match=False)
+        elif code == Cmd.CONDITION_COMPONENT_SLOT:
+            wanted = self._require(index, Param.COMPONENT_SLOT, "component-slot", condition=True)
+            actual = self.platform.slot(component)
+            if actual is None or actual != wanted:
+                raise ConditionNotMetError(f"component is in slot {actual}, not {wanted}", expected=wanted, actual=actual)
+        elif code == Cmd.CONDITION_CHECK_CONTENT:
+            self._check_content(index)
+        elif code == Cmd.CONDITION_ABORT:
+            raise ConditionNotMetError("suit-condition-abort")
+        elif code == Cmd.CONDITION_USE_BEFORE:
+            deadline = self._require(index, Param.USE_BEFORE, "use-before", condition=True)
+            now = self.platform.now()
+            if now is None:
+                raise ConditionNotMetError("use-before: the device has no trusted time")
+            if not isinstance(deadline, int) or now >= deadline:
+                raise ConditionNotMetError(f"manifest expired (use-before {deadline}, now {now})", expected=deadline, actual=now)
+        elif code == Cmd.CONDITION_MINIMUM_BATTERY:
+            minimum = self._require(index, Param.MINIMUM_BATTERY, "minimum-battery", condition=True)
+            level = self.platform.battery_level()
+            if level is None or not isinstance(minimum, int) or level < minimum:
+                raise ConditionNotMetError(f"battery {level} below {minimum}", expected=minimum, actual=level)
+        elif code in CONDITIONS:
+            raise UnsupportedConditionError(f"condition {code} ({Cmd(code).name.lower()}) is not implemented", command=code)
+        elif code == Cmd.DIRECTIVE_FETCH:
+            self._fetch(index)
+        elif code == Cmd.DIRECTIVE_WRITE:
+            self._refuse_transforms(index, "write")
+            content = self._require(index, Param.CONTENT, "write", condition=False)
+            if not isinstance(content, bytes):
+                raise ValidationError("content must be a byte string", reason=8)
+            writer = self.platform.open_writer(component, size_hint=len(content))
+            try:
+                writer.write(content)
+                writer.close()
+            except BaseException:
+                writer.abort()
+                raise
+            self.tainted.discard(index)  # the manifest itself is authenticated
+            self.verified.pop(index, None)
+        elif code in (Cmd.DIRECTIVE_COPY, Cmd.DIRECTIVE_SWAP):
+            self._copy_or_swap(index, swap=code == Cmd.DIRECTIVE_SWAP)
+        elif code == Cmd.DIRECTIVE_INVOKE:
+            self._invoke(index)
+        else:
+            name = Cmd(code).name.lower() if code in Cmd._value2member_map_ else "unknown"
+            raise UnsupportedCommandError(f"command {code} ({name}) is not supported", command=code)
+
+    def _identity(self, index: int, key: int, device_values: Any, what: str) -> None:
+        wanted = self._require(index, key, f"{what}-identifier", condition=True)
+        if not any(isinstance(v, bytes) and isinstance(wanted, bytes) and _compare(v, wanted) for v in device_values):
+            raise ConditionNotMetError(
+                f"{what} identifier {wanted.hex() if isinstance(wanted, bytes) else wanted!r} does not match this device",
+                expected=wanted,
+            )
+
+    def _digest_of(self, index: int, alg: int, size: int | None) -> tuple[bytes, int]:
+        """Hash the component as the platform holds it; returns (digest, generation seen)."""
+        component = self.components[index]
+        factory = self.hashes.get(alg)
+        if factory is None:
+            raise UnsupportedParameterError(f"digest algorithm {alg} is not supported", reason=3)
+        before = self.platform.generation(component)
+        held = self.platform.size(component)
+        if held is None:
+            raise ImageMismatchError("component is empty", component_index=index)
+        length = held if size is None else size
+        if length > held:
+            raise ImageMismatchError(f"component holds {held} bytes, image-size is {size}", component_index=index)
+        if length > self.limits.max_fetch_size:
+            raise LimitExceededError(f"image of {length} bytes exceeds the limit", reason=11)
+        hasher = factory()
+        offset = 0
+        while offset < length:
+            chunk = self.platform.read(component, offset, min(READ_CHUNK, length - offset))
+            if not chunk:
+                raise ImageMismatchError("component shorter than expected while reading", component_index=index)
+            hasher.update(chunk)
+            offset += len(chunk)
+        after = self.platform.generation(component)
+        if after != before:
+            raise ImageMismatchError("component changed while it was being verified", component_index=index)
+        return hasher.digest(), after
+
+    def _image_match(self, index: int, *, expect_match: bool) -> None:
+        digest = self._require(index, Param.IMAGE_DIGEST, "image-match", condition=True)
+        if not isinstance(digest, Digest):
+            raise ValidationError("image-digest is not a SUIT_Digest", reason=8)
+        size = self.params[index].get(Param.IMAGE_SIZE)
+        if size is not None and (isinstance(size, bool) or not isinstance(size, int) or size < 0):
+            raise ValidationError("image-size must be an unsigned integer", reason=8)
+        try:
+            actual, generation = self._digest_of(index, digest.alg, size)
+        except ImageMismatchError:
+            if expect_match:
+                raise
+            return
+        matches = _compare(digest.value, actual)
+        if expect_match:
+            if not matches:
+                raise ImageMismatchError(
+                    "image digest mismatch", expected=digest.value, actual=actual, component_index=index
+                )
+            self.verified[index] = generation
+            self.tainted.discard(index)
+        elif matches:
+            raise ConditionNotMetError("image-not-match: the component already holds this image")
+
+    def _check_content(self, index: int) -> None:
+        content = self._require(index, Param.CONTENT, "check-content", condition=True)
+        if not isinstance(content, bytes):
+            raise ValidationError("content must be a byte string", reason=8)
+        component = self.components[index]
+        held = self.platform.size(component) or 0
+        data = self.platform.read(component, 0, len(content)) if held >= len(content) else b""
+        # constant time over the expected length; a length difference is not secret
+        if not (held == len(content) and _compare(content, data.ljust(len(content), b"\0"))):
+            raise ConditionNotMetError("component content differs from suit-parameter-content")
+
+    def _refuse_transforms(self, index: int, what: str) -> None:
+        for key in TRANSFORMING_PARAMS:
+            if key in self.params[index]:
+                raise UnsupportedParameterError(
+                    f"{what} with {Param(key).name.lower().replace('_', '-')} is not supported",
+                    parameter=int(key),
+                )
+
+    def _fetch(self, index: int) -> None:
+        """§8.4.10.4: stream the URI into the component, bounded, through any transformer."""
+        self._refuse_transforms(index, "fetch")
+        params = self.params[index]
+        uri = self._require(index, Param.URI, "fetch", condition=False)
+        if not isinstance(uri, str):
+            raise ValidationError("uri must be a text string", reason=8)
+        size = params.get(Param.IMAGE_SIZE)
+        limit = self.limits.max_fetch_size
+        what = "the fetch limit"
+        if isinstance(size, int) and not isinstance(size, bool) and size < limit:
+            limit, what = size, "image-size"
+        component = self.components[index]
+        arguments = params.get(Param.FETCH_ARGUMENTS)
+        writer = self.platform.open_writer(component, size_hint=size if isinstance(size, int) else None)
+        self.verified.pop(index, None)
+        self.tainted.add(index)
+        sink: ChunkSink = writer
+        for transformer in self.transformers:
+            front = transformer(params, component, sink, self.platform)
+            if front is not None:
+                sink = front
+        bounded = _BoundedSink(sink, limit, what)
+        try:
+            if uri in self.program.integrated_payloads:
+                data = self.program.integrated_payloads[uri]
+                for start in range(0, len(data), READ_CHUNK):
+                    bounded.write(data[start : start + READ_CHUNK])
+                bounded.close()
+            elif uri.startswith("#"):
+                raise TransportError(f"integrated payload {uri} is not in the envelope", uri=uri, reason=11)
+            else:
+                self.platform.fetcher().fetch(uri, bounded, fetch_arguments=arguments)
+        except SuitError:
+            writer.abort()
+            raise
+        except Exception as exc:  # a pluggable fetcher or transformer that misbehaves
+            writer.abort()
+            raise TransportError(f"fetch of {uri} failed: {type(exc).__name__}: {exc}", uri=uri, reason=11) from None
+
+    def _source(self, index: int, what: str) -> int:
+        source = self._require(index, Param.SOURCE_COMPONENT, what, condition=False)
+        if isinstance(source, bool) or not isinstance(source, int) or not 0 <= source < len(self.components):
+            raise ValidationError(f"{what}: source-component {source!r} out of range", reason=6)
+        if source == index:
+            raise ValidationError(f"{what}: source and destination are the same component", reason=6)
+        return source
+
+    def _copy_or_swap(self, index: int, *, swap: bool) -> None:
+        what = "swap" if swap else "copy"
+        self._refuse_transforms(index, what)
+        source = self._source(index, what)
+        destination_id, source_id = self.components[index], self.components[source]
+        if self.platform.size(source_id) is None:
+            raise FlashError(f"{what}: source component is empty", reason=11)
+        if swap:
+            self.platform.swap(destination_id, source_id)
+            src_t, dst_t = source in self.tainted, index in self.tainted
+            self.tainted.discard(source)
+            self.tainted.discard(index)
+            if src_t:
+                self.tainted.add(index)
+            if dst_t:
+                self.tainted.add(source)
+            self.verified.pop(index, None)
+            self.verified.pop(source, None)
+        else:
+            self.platform.copy(destination_id, source_id)
+            if source in self.tainted:
+                self.tainted.add(index)
+            else:
+                self.tainted.discard(index)
+            self.verified.pop(index, None)
+
+    def _invoke(self, index: int) -> None:
+        component = self.components[index]
+        if index in self.tainted:
+            raise UnverifiedPayloadError("invoke of a fetched payload that no image-match verified")
+        if self.require_verified_invoke:
+            seen = self.verified.get(index)
+            if seen is None:
+                raise UnverifiedPayloadError(
+                    "invoke of a component that no image-match verified in this procedure",
+                    hint="add suit-condition-image-match to suit-validate (or relax require_verified_invoke)",
+                )
+            if self.platform.generation(component) != seen:
+                raise UnverifiedPayloadError("component changed between image-match and invoke")
+        arguments = self.params[index].get(Param.INVOKE_ARGS)
+        self.platform.invoke(component, arguments if isinstance(arguments, bytes) else None)
+
+    # --- reporting ---------------------------------------------------------------------------
+    def _record(self, where: Where, policy: Any, *, success: bool) -> None:
+        if not isinstance(policy, int) or isinstance(policy, bool):
+            return
+        record_bit = ReportingPolicy.RECORD_ON_SUCCESS if success else ReportingPolicy.RECORD_ON_FAILURE
+        sysinfo_bit = ReportingPolicy.SYSINFO_ON_SUCCESS if success else ReportingPolicy.SYSINFO_ON_FAILURE
+        if policy & record_bit:
+            self.records.append(
+                Record(
+                    section=where.section,
+                    offset=where.offset,
+                    component_index=where.component_index,
+                    properties=dict(where.properties),
+                    command=where.code,
+                    success=success,
+                )
+            )
+        if policy & sysinfo_bit:
+            self.records.append(self._sysinfo(where, success))
+
+    def _sysinfo(self, where: Where, success: bool) -> SystemInfo:
+        component = self.components[where.component_index]
+        props: dict[int, Any] = {}
+        code = where.code
+        try:
+            if code == Cmd.CONDITION_VENDOR_IDENTIFIER:
+                values = list(self.platform.vendor_ids(component))
+                if values:
+                    props[Param.VENDOR_IDENTIFIER] = values[0]
+            elif code == Cmd.CONDITION_CLASS_IDENTIFIER:
+                values = list(self.platform.class_ids(component))
+                if values:
+                    props[Param.CLASS_IDENTIFIER] = values[0]
+            elif code == Cmd.CONDITION_DEVICE_IDENTIFIER:
+                values = list(self.platform.device_ids(component))
+                if values:
+                    props[Param.DEVICE_IDENTIFIER] = values[0]
+            elif code == Cmd.CONDITION_COMPONENT_SLOT:
+                slot = self.platform.slot(component)
+                if slot is not None:
+                    props[Param.COMPONENT_SLOT] = slot
+            elif code in (Cmd.CONDITION_IMAGE_MATCH, Cmd.CONDITION_IMAGE_NOT_MATCH):
+                size = self.platform.size(component)
+                if size is not None:
+                    props[Param.IMAGE_SIZE] = size
+        except SuitError:
+            pass
+        return SystemInfo(component=component, properties={int(k): v for k, v in props.items()}, command=code, success=success)
