@@ -51,7 +51,8 @@ from suitlib.processor.errors import (
     UnverifiedPayloadError,
 )
 from suitlib.processor.platform import ChunkSink, ComponentId, Platform
-from suitlib.processor.program import CONDITIONS, Cmd, CommandSequence, Digest, Param, Program, Section
+from suitlib.cbor import Tag
+from suitlib.processor.program import CONDITIONS, Cmd, CommandSequence, Digest, Param, Program, Section, TryEach
 from suitlib.processor.report import Record, ReportingPolicy, SystemInfo
 
 HASHES: dict[int, Callable[[], Any]] = {
@@ -139,10 +140,17 @@ def _compare(expected: bytes, actual: bytes) -> bool:
     return hmac.compare_digest(expected, actual)
 
 
+def _same_identifier(device: Any, wanted: Any) -> bool:
+    """UUID bytes compare in constant time; a CBOR-PEN vendor id is ``Tag(112, bytes)``."""
+    if isinstance(device, Tag) and isinstance(wanted, Tag):
+        return device.number == wanted.number and _same_identifier(device.value, wanted.value)
+    return isinstance(device, bytes) and isinstance(wanted, bytes) and _compare(device, wanted)
+
+
 def _plain(value: Any) -> Any:
     """A parameter value as it goes into a report (digests back to [alg, bytes])."""
     if isinstance(value, Digest):
-        return [value.alg, value.value]
+        return [value.algorithm, value.value]
     return value
 
 
@@ -344,10 +352,16 @@ class Interpreter:
 
     def _try_each(self, section: int, argument: Any, index: int) -> None:
         """§8.4.10.2: the first alternative that completes wins."""
-        if not isinstance(argument, (tuple, list)) or len(argument) < 1:
+        if isinstance(argument, TryEach):
+            alternatives: tuple[CommandSequence | None, ...] = argument.sequences + (
+                (None,) if argument.empty_allowed else ()
+            )
+        elif isinstance(argument, (tuple, list)) and argument:
+            alternatives = tuple(argument)
+        else:
             raise ValidationError("try-each needs a list of sequences", reason=8)
         last_error: SuitError | None = None
-        for alternative in argument:
+        for alternative in alternatives:
             if alternative is None:
                 return
             if not isinstance(alternative, CommandSequence):
@@ -457,11 +471,9 @@ class Interpreter:
 
     def _identity(self, index: int, key: int, device_values: Any, what: str) -> None:
         wanted = self._require(index, key, f"{what}-identifier", condition=True)
-        if not any(isinstance(v, bytes) and isinstance(wanted, bytes) and _compare(v, wanted) for v in device_values):
-            raise ConditionNotMetError(
-                f"{what} identifier {wanted.hex() if isinstance(wanted, bytes) else wanted!r} does not match this device",
-                expected=wanted,
-            )
+        if not any(_same_identifier(v, wanted) for v in device_values):
+            shown = wanted.hex() if isinstance(wanted, bytes) else repr(wanted)
+            raise ConditionNotMetError(f"{what} identifier {shown} does not match this device", expected=wanted)
 
     def _digest_of(self, index: int, alg: int, size: int | None) -> tuple[bytes, int]:
         """Hash the component as the platform holds it; returns (digest, generation seen)."""
@@ -499,7 +511,7 @@ class Interpreter:
         if size is not None and (isinstance(size, bool) or not isinstance(size, int) or size < 0):
             raise ValidationError("image-size must be an unsigned integer", reason=8)
         try:
-            actual, generation = self._digest_of(index, digest.alg, size)
+            actual, generation = self._digest_of(index, digest.algorithm, size)
         except ImageMismatchError:
             if expect_match:
                 raise

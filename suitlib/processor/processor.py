@@ -34,7 +34,7 @@ from suitlib.processor.errors import (
 from suitlib.errors import LimitExceededError, PolicyError
 from suitlib.processor.interpreter import Interpreter, Transformer
 from suitlib.processor.platform import Platform
-from suitlib.processor.program import Cmd, CommandSequence, Program, Section
+from suitlib.processor.program import Cmd, CommandSequence, Program, Section, TryEach
 from suitlib.processor.report import Failure, Record, Report, reason_for
 
 UPDATE_SECTIONS: tuple[int, ...] = (
@@ -87,8 +87,10 @@ def _walk(sequence: CommandSequence | None) -> Any:
         return
     for command in sequence.commands:
         yield command
-        if command.code == Cmd.DIRECTIVE_TRY_EACH and isinstance(command.argument, (tuple, list)):
-            for alternative in command.argument:
+        if command.code == Cmd.DIRECTIVE_TRY_EACH:
+            argument = command.argument
+            alternatives = argument.sequences if isinstance(argument, TryEach) else argument
+            for alternative in alternatives if isinstance(alternatives, (tuple, list)) else ():
                 if isinstance(alternative, CommandSequence):
                     yield from _walk(alternative)
         elif command.code == Cmd.DIRECTIVE_RUN_SEQUENCE and isinstance(command.argument, CommandSequence):
@@ -282,4 +284,4 @@ class Processor:
 def _digest_tuple(program: Program | None) -> tuple[int, bytes] | None:
     if program is None or program.manifest_digest is None:
         return None
-    return (program.manifest_digest.alg, program.manifest_digest.value)
+    return (program.manifest_digest.algorithm, program.manifest_digest.value)

@@ -1,9 +1,8 @@
 """What the interpreter executes: an authenticated manifest reduced to command sequences.
 
 The codec (``suitlib.manifest``) decodes and authenticates an envelope; :mod:`.adapter`
-turns its model into a :class:`Program`. Keeping the interpreter on this small form means it
-never sees bytes that were not authenticated, and the hypothesis tests can generate programs
-directly.
+gathers what the interpreter needs into a :class:`Program` (the command sequences are the
+codec's own model objects). The hypothesis tests build programs directly.
 
 Numbers are those of draft-ietf-suit-manifest-34 §8.4 and its companions (see
 ``shared/reference/suit-codes.md``).
@@ -14,8 +13,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import IntEnum
-from typing import Any, Union
 
+from suitlib.manifest.model import Command, CommandSequence, Digest, Parameters, TryEach
 from suitlib.processor.platform import ComponentId
 
 
@@ -112,37 +111,12 @@ CONDITIONS = frozenset(
 )
 
 
-@dataclass(frozen=True)
-class Digest:
-    """SUIT_Digest (§8.4.x): COSE hash algorithm id and digest bytes."""
-
-    alg: int
-    value: bytes
-
-
-@dataclass(frozen=True)
-class Command:
-    """One ``code, argument`` pair of a SUIT_Command_Sequence.
-
-    ``argument`` is a reporting policy (int) for conditions and most directives; for the
-    flow-control directives it is: set-component-index → int | True | tuple[int, ...];
-    override/set-parameters → Mapping[int, value] with structured values already decoded
-    (image-digest → :class:`Digest`); try-each → tuple of :class:`CommandSequence` or None;
-    run-sequence → :class:`CommandSequence`.
-    """
-
-    code: int
-    argument: Any
-
-
-@dataclass(frozen=True)
-class CommandSequence:
-    """A SUIT_Command_Sequence."""
-
-    commands: tuple[Command, ...]
-
-
-TryEachArgument = tuple[Union[CommandSequence, None], ...]
+# The codec's model types are the interpreter's input: a Program holds the authenticated
+# manifest's own CommandSequence objects (see suitlib.manifest.model for the argument types).
+__all__ = [
+    "CONDITIONS", "Cmd", "Command", "CommandSequence", "Digest", "Param", "Parameters", "Program",
+    "Section", "TryEach",
+]
 
 
 @dataclass(frozen=True)

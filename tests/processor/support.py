@@ -9,7 +9,7 @@ from typing import Any
 
 from suitlib.processor.memory import InMemoryPlatform
 from suitlib.processor.processor import INVOCATION, UPDATE, Processor, ProcessorPolicy, ProcessResult
-from tests.processor.rawprog import program_from_envelope
+from suitlib.cose import load_public_pem
 
 from tests.conftest import VECTORS  # noqa: E402  (honours SUITLIB_SHARED)
 
@@ -74,6 +74,11 @@ def device(components=(C0,), **kw: Any) -> InMemoryPlatform:
     return InMemoryPlatform.simple(components=components, **kw)
 
 
+def spec_public_key() -> Any:
+    """The P-256 key that verifies the signed spec examples."""
+    return load_public_pem(vector("public_key.pem"))
+
+
 def run_envelope(
     envelope: bytes,
     platform: InMemoryPlatform,
@@ -81,11 +86,12 @@ def run_envelope(
     *,
     hashes: Mapping[int, Any] | None = None,
     policy: ProcessorPolicy | None = None,
+    trust_anchors: Any = None,
 ) -> ProcessResult:
-    """Process an official example envelope on ``platform``."""
-    program = program_from_envelope(envelope)
-    processor = Processor(platform, policy=policy or ProcessorPolicy(allow_unsigned=True), hashes=hashes)
-    return processor.run(program, procedure)
+    """Authenticate and process an envelope on ``platform`` (spec key by default)."""
+    anchors = [spec_public_key()] if trust_anchors is None else trust_anchors
+    processor = Processor(platform, anchors, policy=policy or ProcessorPolicy(), hashes=hashes)
+    return processor.update(envelope) if procedure == UPDATE else processor.invoke(envelope)
 
 
 __all__ = ["INVOCATION", "UPDATE"]
