@@ -133,6 +133,7 @@ class FlashStats:
     bytes_programmed: int = 0
     snapshots: int = 0
     restores: int = 0
+    sector_copies: int = 0  # copy-on-write copies of a sector buffer
 
 
 class FlashEmulator:
@@ -443,7 +444,7 @@ class FlashEmulator:
         if single:
             si = address // u
             off = address - si * u
-            old = bytes(self._data[si][off:off + n])
+            old: bytes | bytearray = self._data[si][off:off + n]
         else:
             si, off = -1, 0
             old = self._get(address, n)
@@ -672,6 +673,7 @@ class FlashEmulator:
     def _own(self, si: int) -> bytearray:
         """The sector's buffer, copied first if it is shared with a snapshot (copy-on-write)."""
         if si not in self._owned:
+            self.stats.sector_copies += 1
             self._data[si] = bytearray(self._data[si])
             if self._counts is not None:
                 self._counts[si] = bytearray(self._counts[si])
