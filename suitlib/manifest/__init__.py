@@ -8,6 +8,8 @@ Entry points::
     env.manifest_bstr                                    # what the auth-wrapper digest covers
     env.authentication.digest_bstr / .blocks             # COSE detached payload / COSE blocks
     with_authentication(env, blocks)                     # after changing the manifest
+    build_envelope(spec, base_dir=…) / envelope_to_spec(env)   # spec <-> model (round-trips)
+    sever(env, {"install"}) ; render_text(env) ; render_diag(env_or_bytes)
 
 See :mod:`suitlib.manifest.model` for walking command sequences and reading parameters.
 """
@@ -69,6 +71,9 @@ from suitlib.manifest.numbers import (
     VersionComparison,
 )
 from suitlib.manifest.numbers import Command as CommandCode
+from suitlib.manifest.render import render_diag, render_text
+from suitlib.manifest.sever import attach_elements, needs_resigning, sever
+from suitlib.manifest.spec import SpecError, build_envelope, envelope_to_spec, manifest_to_spec
 
 __all__ = [
     "DEFAULT_LIMITS",
@@ -106,7 +111,16 @@ __all__ = [
     "VersionComparison",
     "VersionMatch",
     "WrongTagError",
+    "SpecError",
     "WrongTypeError",
+    "attach_elements",
+    "build_envelope",
+    "envelope_to_spec",
+    "manifest_to_spec",
+    "needs_resigning",
+    "render_diag",
+    "render_text",
+    "sever",
     "check_manifest_digest",
     "check_severable",
     "decode_envelope",
