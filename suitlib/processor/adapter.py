@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from suitlib.limits import Limits
+from suitlib.limits import DEFAULT_LIMITS, Limits
 from suitlib.manifest import Digest, Envelope, ManifestKey, decode_envelope
 from suitlib.manifest.auth import verify_envelope
 from suitlib.manifest.model import CommandSequence
@@ -60,10 +60,20 @@ def program_from_envelope(envelope: Envelope, *, authenticated: bool) -> Program
     )
 
 
-def authenticate_envelope(data: bytes, trust_anchors: Sequence[Any], allow_unsigned: bool, limits: Limits) -> Program:
+def authenticate_envelope(
+    data: bytes,
+    trust_anchors: Sequence[Any],
+    *,
+    allow_unsigned: bool = False,
+    limits: Limits = DEFAULT_LIMITS,
+    signature_policy: Any = None,
+) -> Program:
     """Decode, authenticate and reduce an envelope; raises only :class:`~suitlib.errors.SuitError`."""
-    envelope = decode_envelope(data, limits=limits)
-    verified = verify_envelope(envelope, trust_anchors, allow_unsigned=allow_unsigned)
+    envelope = decode_envelope(bytes(data), limits=limits)
+    if signature_policy is None:
+        verified = verify_envelope(envelope, trust_anchors, allow_unsigned=allow_unsigned)
+    else:
+        verified = verify_envelope(envelope, trust_anchors, allow_unsigned=allow_unsigned, policy=signature_policy)
     return program_from_envelope(envelope, authenticated=bool(verified))
 
 

@@ -485,9 +485,11 @@ class Interpreter:
         held = self.platform.size(component)
         if held is None:
             raise ImageMismatchError("component is empty", component_index=index)
-        length = held if size is None else size
-        if length > held:
+        if size is not None and held != size:
+            # the digest must cover the whole image and nothing may follow it (RFC 9124
+            # REQ.SEC.IMG.COMPLETE_DIGEST, THREAT.IMG.EXTRA)
             raise ImageMismatchError(f"component holds {held} bytes, image-size is {size}", component_index=index)
+        length = held
         if length > self.limits.max_fetch_size:
             raise LimitExceededError(f"image of {length} bytes exceeds the limit", reason=11)
         hasher = factory()

@@ -97,7 +97,7 @@ def _walk(sequence: CommandSequence | None) -> Any:
             yield from _walk(command.argument)
 
 
-Authenticator = Callable[[bytes, Sequence[Any], bool, Limits], Program]
+Authenticator = Callable[..., Program]
 """Decodes and authenticates envelope bytes into a :class:`Program` (see :mod:`.adapter`)."""
 
 
@@ -114,6 +114,8 @@ class Processor:
     limits: Limits = DEFAULT_LIMITS
     policy: ProcessorPolicy = field(default_factory=ProcessorPolicy)
     transformers: tuple[Transformer, ...] = ()
+    signature_policy: Any = None
+    """A COSE :class:`~suitlib.cose.Policy` (e.g. ``Threshold(2)``); None = any one anchor."""
     authenticator: Authenticator | None = None
     hashes: Mapping[int, Callable[[], Any]] | None = None
     """Digest engines by COSE algorithm id (default: hashlib SHA-256/384/512); a platform
@@ -135,7 +137,13 @@ class Processor:
 
             authenticate = authenticate_envelope
         try:
-            program = authenticate(envelope, self.trust_anchors, self.policy.allow_unsigned, self.limits)
+            program = authenticate(
+                envelope,
+                self.trust_anchors,
+                allow_unsigned=self.policy.allow_unsigned,
+                limits=self.limits,
+                signature_policy=self.signature_policy,
+            )
         except SuitError as error:
             return self._failed(procedure, None, error, None, 0, [])
         return self.run(program, procedure)

@@ -94,4 +94,117 @@ def run_envelope(
     return processor.update(envelope) if procedure == UPDATE else processor.invoke(envelope)
 
 
-__all__ = ["INVOCATION", "UPDATE"]
+
+
+# --- building our own envelopes (real digests) ----------------------------------------------
+
+from suitlib.cose import KeySigner, MacSigner, SymmetricKey, load_private_pem  # noqa: E402
+from suitlib.manifest import (  # noqa: E402
+    AuthenticationWrapper,
+    Command,
+    CommandSequence,
+    Common,
+    ComponentId,
+    Digest,
+    Envelope,
+    Manifest,
+    Parameters,
+    TryEach,
+    encode_envelope,
+    with_authentication,
+)
+from suitlib.manifest.auth import sign_envelope  # noqa: E402
+from suitlib.manifest.model import frozen_map  # noqa: E402
+from suitlib.processor.program import Cmd, Param  # noqa: E402
+
+
+def spec_signer() -> KeySigner:
+    """Signs with the spec's published test key (verifies with :func:`spec_public_key`)."""
+    return KeySigner(load_private_pem(vector("private_key.pem")))
+
+
+MAC_KEY = SymmetricKey(b"k" * 32)
+
+
+def seq(*pairs: Any) -> CommandSequence:
+    """``seq(code, arg, code, arg, …)`` with dict arguments turned into Parameters."""
+    commands = []
+    for i in range(0, len(pairs), 2):
+        code, arg = pairs[i], pairs[i + 1]
+        if isinstance(arg, dict):
+            arg = Parameters(arg)
+        commands.append(Command(int(code), arg))
+    return CommandSequence(tuple(commands))
+
+
+def try_each(*alternatives: CommandSequence, empty_allowed: bool = False) -> TryEach:
+    return TryEach(tuple(alternatives), empty_allowed)
+
+
+def sha256(data: bytes) -> Digest:
+    return Digest(-16, hashlib.sha256(data).digest())
+
+
+def identity_checks(params: Mapping[int, Any] | None = None, *extra: Any) -> CommandSequence:
+    """The compatibility-check template (§7.1): override vendor/class (plus ``params``), check
+    both, then the ``extra`` code/argument pairs."""
+    values: dict[int, Any] = {Param.VENDOR_IDENTIFIER: VENDOR_ID, Param.CLASS_IDENTIFIER: CLASS_ID}
+    values.update(params or {})
+    return seq(
+        Cmd.DIRECTIVE_OVERRIDE_PARAMETERS, values,
+        Cmd.CONDITION_VENDOR_IDENTIFIER, 15,
+        Cmd.CONDITION_CLASS_IDENTIFIER, 15,
+        *extra,
+    )
+
+
+def build(
+    *,
+    sequence_number: int = 1,
+    components: tuple[tuple[bytes, ...], ...] = (C0,),
+    shared: CommandSequence | None = None,
+    signer: Any = "spec",
+    integrated: Mapping[str, bytes] | None = None,
+    **sections: CommandSequence,
+) -> bytes:
+    """Encode (and sign) an envelope; ``sections`` by Manifest field name (install=…, validate=…)."""
+    manifest = Manifest(
+        sequence_number=sequence_number,
+        common=Common(
+            components=tuple(ComponentId(tuple(c)) for c in components),
+            shared_sequence=shared if shared is not None else identity_checks(),
+        ),
+        **sections,
+    )
+    env = Envelope(AuthenticationWrapper(Digest(-16, b"\0" * 32)), manifest, integrated=frozen_map(integrated or {}))
+    env = with_authentication(env)
+    if signer == "spec":
+        signer = spec_signer()
+    if signer is not None:
+        env = sign_envelope(env, signer)
+    return encode_envelope(env)
+
+
+def install_of(uri: str, data: bytes, **extra: Any) -> CommandSequence:
+    """override{uri, digest, size} + fetch + image-match for component 0."""
+    params = {Param.URI: uri, Param.IMAGE_DIGEST: sha256(data), Param.IMAGE_SIZE: len(data)}
+    params.update(extra)
+    return seq(
+        Cmd.DIRECTIVE_OVERRIDE_PARAMETERS, params,
+        Cmd.DIRECTIVE_FETCH, 2,
+        Cmd.CONDITION_IMAGE_MATCH, 15,
+    )
+
+
+def validate_of(data: bytes) -> CommandSequence:
+    return seq(
+        Cmd.DIRECTIVE_OVERRIDE_PARAMETERS, {Param.IMAGE_DIGEST: sha256(data), Param.IMAGE_SIZE: len(data)},
+        Cmd.CONDITION_IMAGE_MATCH, 15,
+    )
+
+
+INVOKE = seq(Cmd.DIRECTIVE_INVOKE, 2)
+
+
+def processor(platform: InMemoryPlatform, anchors: Any = None, **kw: Any) -> Processor:
+    return Processor(platform, [spec_public_key()] if anchors is None else anchors, **kw)
