@@ -76,12 +76,13 @@ class FlashSink:
     """Writes a download into ``[base, base + length)`` of a flash device (e.g. slot B).
 
     A sector is erased when the download writes its first byte, so a resumed download never
-    erases what it already stored. Data is programmed in whole write units; the tail below a
+    erases what it already stored. Every program is read back (``verify``). Data is programmed in whole write units; the tail below a
     unit waits in RAM and is padded with the erase value by :meth:`finish`. :attr:`committed`
     is the number of bytes really in flash.
     """
 
-    def __init__(self, flash: FlashDevice, base: int, length: int) -> None:
+    def __init__(self, flash: FlashDevice, base: int, length: int, *, verify: bool = True) -> None:
+        self.verify = verify
         if flash.sector_at(base).offset != base:
             raise FlashError("download region must start on a sector boundary", base=base)
         self.flash, self.base, self.length = flash, base, length
@@ -91,19 +92,17 @@ class FlashSink:
     def prepare_resume(self, offset: int) -> int:
         """The offset a resumed download may continue from (≤ ``offset``).
 
-        Bytes past ``offset`` may have been programmed before the cut without being recorded;
-        NOR cannot rewrite them, so if the rest of that sector is not erased the download backs
-        off to the sector start (which is then erased again).
+        Bytes past ``offset`` may have been programmed (or torn) before the cut without being
+        recorded. On ordinary NOR, programming the same bytes again completes a torn program
+        (it only clears the bits still missing), and the pinned ETag guarantees the same bytes,
+        so the download continues at ``offset``. On write-once (ECC) flash a unit cannot be
+        programmed twice, and an interrupted program may have used a unit that still reads as
+        erased, so the download backs off to the start of the sector (erased again on write).
         """
         unit = self.flash.write_unit
         offset = min(offset, self.length) // unit * unit
-        if offset == 0:
-            self.committed = 0
-            return 0
-        sector = self.flash.sector_at(self.base + offset)
-        rest = self.flash.read(self.base + offset, sector.end - (self.base + offset))
-        if rest != bytes([self.flash.erase_value]) * len(rest):
-            offset = sector.offset - self.base
+        if offset and self.flash.write_once:
+            offset = self.flash.sector_at(self.base + offset).offset - self.base
         self.committed, self._tail = offset, b""
         return offset
 
@@ -130,7 +129,10 @@ class FlashSink:
             if addr == sector.offset:
                 self.flash.erase(sector.offset, sector.size)
             n = min(len(data) - pos, sector.end - addr)
-            self.flash.program(addr, data[pos : pos + n])
+            chunk = data[pos : pos + n]
+            self.flash.program(addr, chunk)
+            if self.verify and self.flash.read(addr, n) != chunk:
+                raise FlashError("flash read-back differs from what was programmed", address=addr)
             pos += n
 
     def finish(self) -> None:

@@ -12,7 +12,8 @@ A record is valid only if its CRC-32 over all preceding bytes matches. The newes
 full, the *other* half is erased and the record goes to its first slot. A cut during a program
 leaves a torn slot whose CRC fails (the previous record still stands); a cut during an erase
 only touches the half that does not hold the newest record. Slots are programmed once between
-erases, so write-once (ECC) flash works too.
+erases, so write-once (ECC) flash works too; there the first save after a reboot skips one
+slot, because an interrupted program may have consumed a slot that still reads as erased.
 """
 
 from __future__ import annotations
@@ -109,8 +110,9 @@ class FlashResumeStore:
         self.halves = (base, base + half)
         self.half_size = half
         self.slots_per_half = half // self.slot
-        if self.slots_per_half < 1:
-            raise FlashError("resume region too small for one record", length=length)
+        if self.slots_per_half < 2:
+            raise FlashError("resume region too small for two records per half", length=length)
+        self._fresh = True
 
     def _slot_addr(self, half: int, index: int) -> int:
         return self.halves[half] + index * self.slot
@@ -143,6 +145,11 @@ class FlashResumeStore:
     def save(self, transfer_id: bytes, position: Position) -> ResumeRecord:
         """Append a new newest record (erasing the other half first when this one is full)."""
         newest, half, free = self._scan()
+        if self._fresh and self.flash.write_once:
+            # A program cut before this boot may have used a slot that still reads as erased;
+            # on write-once flash that slot must not be programmed again, so skip one.
+            free += 1
+        self._fresh = False
         seq = 1 if newest is None else newest.seq + 1
         rec = ResumeRecord(transfer_id, position, seq)
         raw = rec.encode().ljust(self.slot, bytes([self.flash.erase_value]))
