@@ -7,6 +7,8 @@ profiles of real parts.
   ``cut=417:torn=prefix`` identifier (``parse_fault_id`` / ``format_fault_id``).
 - :mod:`~suitlib.flash.emulator`: ``FlashEmulator``, ``Snapshot``, ``TraceEntry``.
 - :mod:`~suitlib.flash.errors`: the ``FlashError`` subclasses.
+- :mod:`~suitlib.flash.profiles`: ``DeviceProfile``, ``load_profile``, ``list_profiles`` for
+  ``firmware-sim/profiles/*.toml``; ``FlashEmulator.from_profile(load_profile("nrf52840"))``.
 """
 
 from suitlib.errors import FlashError
@@ -29,10 +31,11 @@ from suitlib.flash.faults import (
 )
 from suitlib.flash.geometry import Geometry
 from suitlib.flash.interface import FlashDevice, PowerLoss, Sector
+from suitlib.flash.profiles import DeviceProfile, SlotHint, list_profiles, load_profile, parse_profile
 
 __all__ = [
-    "Action", "Fault", "FaultPlan", "FlashAlignmentError", "FlashBoundsError", "FlashDevice",
+    "Action", "DeviceProfile", "Fault", "FaultPlan", "FlashAlignmentError", "FlashBoundsError", "FlashDevice",
     "FlashDriverError", "FlashEmulator", "FlashError", "FlashStats", "FlashWornError", "FlashWriteRuleError",
-    "Geometry", "PowerLoss", "ReadFlip", "Sector", "Snapshot", "TornMode", "TraceEntry",
-    "format_fault_id", "parse_fault_id",
+    "Geometry", "PowerLoss", "ReadFlip", "Sector", "SlotHint", "Snapshot", "TornMode", "TraceEntry",
+    "format_fault_id", "list_profiles", "load_profile", "parse_fault_id", "parse_profile",
 ]
