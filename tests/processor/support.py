@@ -180,8 +180,9 @@ def build(
     env = with_authentication(env)
     if signer == "spec":
         signer = spec_signer()
-    if signer is not None:
-        env = sign_envelope(env, signer)
+    signers = signer if isinstance(signer, (list, tuple)) else [] if signer is None else [signer]
+    for one in signers:
+        env = sign_envelope(env, one, mode="append")
     return encode_envelope(env)
 
 
