@@ -15,7 +15,7 @@ from typing import Any
 from suitlib.limits import DEFAULT_LIMITS, Limits
 from suitlib.manifest import Digest, Envelope, ManifestKey, decode_envelope
 from suitlib.manifest.auth import verify_envelope
-from suitlib.manifest.model import CommandSequence
+from suitlib.manifest.model import CommandSequence, frozen_map
 from suitlib.processor.program import Program, Section
 
 # manifest key -> Manifest attribute, for every sequence the processor may run
@@ -51,8 +51,8 @@ def program_from_envelope(envelope: Envelope, *, authenticated: bool) -> Program
         sequence_number=manifest.sequence_number,
         components=tuple(component.parts for component in manifest.common.components),
         shared=manifest.common.shared_sequence,
-        sections=sections,
-        integrated_payloads=dict(envelope.integrated),
+        sections=frozen_map(sections),
+        integrated_payloads=envelope.integrated,
         manifest_digest=envelope.authentication.digest,  # verified to cover the manifest bstr
         reference_uri=manifest.reference_uri,
         authenticated=authenticated,

@@ -209,3 +209,5 @@ INVOKE = seq(Cmd.DIRECTIVE_INVOKE, 2)
 
 def processor(platform: InMemoryPlatform, anchors: Any = None, **kw: Any) -> Processor:
     return Processor(platform, [spec_public_key()] if anchors is None else anchors, **kw)
+
+URI_LONG_EXAMPLE2 = "http://example.com/very/long/path/to/file/file.bin"
