@@ -13,10 +13,10 @@ from collections.abc import Callable
 from functools import lru_cache
 
 from suitlib.delta.errors import DeltaFormatError
-from suitlib.delta.format import InPlacePlan, decode_varint, unzigzag
+from suitlib.delta.format import SOURCE_BUFFER, InPlacePlan, decode_varint, unzigzag
 
 ReadSource = Callable[[int, int], bytes]
-EmitTarget = Callable[[bytes], None]
+EmitTarget = Callable[[bytes | memoryview], None]
 
 _OLD_POS, _CTRL, _DIFF, _EXTRA, _DONE = range(5)
 
@@ -85,10 +85,11 @@ class ChunkDecoder:
         return DeltaFormatError(f"chunk {self.chunk_index}: {message}", chunk=self.chunk_index,
                                 target_offset=self.produced)
 
-    def feed(self, data: bytes) -> None:
+    def feed(self, data: bytes | memoryview) -> None:
         """Consume decompressed stream bytes (any split)."""
-        buf = self._pending + data if self._pending else data
+        raw = self._pending + bytes(data) if self._pending else data
         self._pending = b""
+        buf = memoryview(raw)
         pos = 0
         end = len(buf)
         while pos < end:
@@ -125,7 +126,7 @@ class ChunkDecoder:
             else:
                 raise self._fail("data after the end of the chunk")
 
-    def _ctrl(self, buf: bytes, pos: int) -> int | None:
+    def _ctrl(self, buf: memoryview, pos: int) -> int | None:
         a = decode_varint(buf, pos)
         if a is None:
             return None
@@ -170,7 +171,7 @@ class ChunkDecoder:
         self.old_pos += self._seek
         self._state = _DONE if self.produced == self.length else _CTRL
 
-    def _diff(self, diff: bytes) -> None:
+    def _diff(self, diff: memoryview) -> None:
         n = len(diff)
         start = self.old_pos
         self.old_pos += n
@@ -182,10 +183,12 @@ class ChunkDecoder:
             self.produced += k
             diff = diff[k:]
             start += k
-        self.emit(add_bytes(self.read(start, len(diff)), diff))
+        for i in range(0, len(diff), SOURCE_BUFFER):
+            piece = diff[i : i + SOURCE_BUFFER]
+            self.emit(add_bytes(self.read(start + i, len(piece)), piece))
         self.produced += len(diff)
 
-    def _out(self, data: bytes) -> None:
+    def _out(self, data: memoryview) -> None:
         n = len(data)
         if self.produced + n <= self.skip:
             self.produced += n
@@ -194,5 +197,5 @@ class ChunkDecoder:
             k = self.skip - self.produced
             self.produced += k
             data = data[k:]
-        self.emit(bytes(data))
+        self.emit(data)
         self.produced += len(data)

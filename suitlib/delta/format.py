@@ -43,8 +43,10 @@ APPLIER_STATE = 256
 """Fixed applier state: header fields, positions, checkpoint record, SHA-256 context (§2.4)."""
 DECODE_WINDOW = 1024
 """Largest piece of decompressed body the applier handles at once (bytes)."""
-SOURCE_BUFFER = 256
-"""Source bytes read per flash read while applying a diff run."""
+SOURCE_BUFFER = 512
+"""Source bytes read per flash read while applying a diff run (the sum needs as many again)."""
+COMMAND_BUFFER = 32
+"""Longest partial command header (three varints) kept between two decoded pieces."""
 
 
 def encode_varint(value: int) -> bytes:
@@ -102,7 +104,8 @@ def applier_ram(compression: int, dict_size: int, lc: int, lp: int, write_unit: 
     ``write_unit`` is the largest flash write unit the figure covers (one partial unit is
     buffered); 16 bytes covers every NOR part we know of.
     """
-    fixed = APPLIER_STATE + DECODE_WINDOW + SOURCE_BUFFER + write_unit
+    fixed = (APPLIER_STATE + MAX_HEADER_SIZE + DECODE_WINDOW + 2 * SOURCE_BUFFER
+             + COMMAND_BUFFER + write_unit)
     if compression == COMPRESSION_LZMA:
         return fixed + dict_size + lzma_probs_bytes(lc, lp) + LZMA_DECODER_STATE
     return fixed
