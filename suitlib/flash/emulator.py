@@ -167,6 +167,7 @@ class FlashEmulator:
         self._limit = geometry.program_limit
         self._endurance = geometry.endurance
         self._read_wear_checks = wear_mode == "read-errors" and geometry.endurance is not None
+        self._noop_when_worn = wear_mode == "program-noop" and geometry.endurance is not None
         self._erased: dict[int, bytearray] = {}
         self._zeros: dict[int, bytearray] = {}
         n = len(self._secs)
@@ -247,7 +248,7 @@ class FlashEmulator:
         out = []
         node = self._trace_head
         while node is not None:
-            out.append(node[0])
+            out.append(TraceEntry(*node[0]))
             node = node[1]
         out.reverse()
         return tuple(out)
@@ -337,7 +338,7 @@ class FlashEmulator:
             out = bytes(self._data[si][off:off + length])
             if not (self._unstable or self._plan.flips or self._read_wear_checks):
                 if self.trace_reads:
-                    self._record(TraceEntry(-1, "read", address, length, "", self._boots))
+                    self._record(-1, "read", address, length, "")
                 return out
         else:
             out = self._get(address, length)
@@ -346,7 +347,8 @@ class FlashEmulator:
     def program(self, address: int, data: bytes) -> None:
         """Program ``data`` at ``address`` (both write-unit aligned), under the NOR rules."""
         n = len(data)
-        self._check_range(address, n)
+        if address < 0 or address + n > self._size:
+            self._check_range(address, n)
         if address % self._wu or n % self._wu:
             raise FlashAlignmentError(
                 f"program [{address:#x}, +{n:#x}) not aligned to the {self._wu}-byte write unit",
@@ -355,7 +357,7 @@ class FlashEmulator:
             raise PowerLoss(self._ops, "device is off; call power_cycle()")
         if n == 0:
             return
-        self._program_op("program", address, bytes(data))
+        self._program_op("program", address, data if type(data) is bytes else bytes(data))
 
     def erase(self, address: int, length: int) -> None:
         """Erase the whole sectors covering exactly ``[address, address+length)``.
@@ -422,12 +424,12 @@ class FlashEmulator:
         if self.before_op is not None:
             self.before_op(self, index)
         self._ops = index + 1
-        return index, self._plan.by_index.get(index) if self._plan.faults else None
+        faults = self._plan.by_index
+        return index, faults.get(index) if faults else None
 
     def _cut(self, index: int, kind: str, address: int, length: int, fault: Fault,
              data: bytes | None) -> PowerLoss:
-        self._record(TraceEntry(index, kind, address, length, _label(fault), self._boots,
-                                data if self.trace_data else None))
+        self._record(index, kind, address, length, _label(fault), data)
         self._powered = False
         return PowerLoss(index, f"{kind} at {address:#x}+{length:#x}")
 
@@ -436,17 +438,18 @@ class FlashEmulator:
         index, fault = self._begin()
         if fault is not None and fault.action is Action.CUT and fault.torn is None:
             raise self._cut(index, kind, address, n, fault, data)
-        self.stats.programs += 1
-        self.stats.bytes_programmed += n
+        stats = self.stats
+        stats.programs += 1
+        stats.bytes_programmed += n
         ev = self._ev
         u = self._uniform
-        single = u and address // u == (address + n - 1) // u
+        si = address // u if u else -1
+        single = u and (address + n - 1) // u == si
         if single:
-            si = address // u
             off = address - si * u
             old: bytes | bytearray = self._data[si][off:off + n]
         else:
-            si, off = -1, 0
+            off = 0
             old = self._get(address, n)
         if old.count(ev) == n:  # the common case: programming erased flash
             new = data
@@ -454,31 +457,23 @@ class FlashEmulator:
             o = int.from_bytes(old, "little")
             d = int.from_bytes(data, "little")
             new = (o & d if ev == 0xFF else o | d).to_bytes(n, "little")
-        if self.nor_rule == "strict" and new != data:
-            self._record(TraceEntry(index, kind, address, n, "rejected:nor", self._boots,
-                                    data if self.trace_data else None))
-            raise FlashWriteRuleError(
-                f"program at {address:#x} would move bits towards {ev:#04x} (strict NOR rule)",
-                address=address, length=n)
+            if self.nor_rule == "strict" and new != data:
+                self._record(index, kind, address, n, "rejected:nor", data)
+                raise FlashWriteRuleError(
+                    f"program at {address:#x} would move bits towards {ev:#04x} (strict NOR rule)",
+                    address=address, length=n)
         sectors = range(si, si + 1) if single else self._sectors_in(address, n)
         if self._limit is not None and kind == "program":
-            wu = self._wu
             for s in sectors:
-                lo = max(address, self._secs[s].offset)
-                hi = min(address + n, self._secs[s].end)
-                a = (lo - self._secs[s].offset) // wu
-                b = (hi - self._secs[s].offset) // wu
+                a, b = self._unit_span(s, address, n)
                 if max(self._counts[s][a:b]) >= self._limit:  # type: ignore[index]
-                    self._record(TraceEntry(index, kind, address, n, "rejected:program-limit",
-                                            self._boots, data if self.trace_data else None))
+                    self._record(index, kind, address, n, "rejected:program-limit", data)
                     raise FlashWriteRuleError(
                         f"program at {address:#x}: a write unit was already programmed "
                         f"{self._limit} time(s) since its last erase",
                         address=address, length=n, program_limit=self._limit)
-        if self.wear_mode == "program-noop" and self._endurance is not None and any(
-                self._wear[s] >= self._endurance for s in sectors):
-            self._record(TraceEntry(index, kind, address, n, "worn:noop", self._boots,
-                                    data if self.trace_data else None))
+        if self._noop_when_worn and any(self._wear[s] >= self._endurance for s in sectors):  # type: ignore[operator]
+            self._record(index, kind, address, n, "worn:noop", data)
             return
         if fault is not None:
             if fault.torn is None:
@@ -486,17 +481,20 @@ class FlashEmulator:
             self._torn_program(index, kind, address, old, new, data, fault)
             return
         if single:
-            buf = self._own(si)
-            buf[off:off + n] = new
+            if si not in self._owned:
+                self._own(si)
+            self._data[si][off:off + n] = new
         else:
             self._put(address, new)
-        for s in sectors:
-            if self._counts is not None:
-                self._count(s, address, n, kind, new)
-            if self._unstable:
+        if self._counts is not None:
+            for s in sectors:
+                self._count(s, address, n, kind)
+        if self._unstable:
+            for s in sectors:
                 self._settle(s, address, n)
-        self._record(TraceEntry(index, kind, address, n, "", self._boots,
-                                data if self.trace_data else None))
+        self._trace_head = ((index, kind, address, n, "", self._boots,
+                             data if self.trace_data else None), self._trace_head)
+        self._trace_len += 1
 
     def _torn_program(self, index: int, kind: str, address: int, old: bytes, new: bytes,
                       data: bytes, fault: Fault) -> None:
@@ -522,7 +520,7 @@ class FlashEmulator:
                 self._settle(s, address, lo)
             if self._counts is not None:
                 # completed units and the unit in flight count as programmed
-                self._count(s, address, lo + wu, kind, new)
+                self._count(s, address, lo + wu, kind)
         if fault.unstable:
             self._mark_unstable(address + lo, old[lo:lo + wu], new[lo:lo + wu])
         self._finish_fault(index, kind, address, n, fault, data)
@@ -540,7 +538,7 @@ class FlashEmulator:
         for s in range(first, last + 1):
             self._wear[s] += 1
         if worn and self.wear_mode == "erase-fails":
-            self._record(TraceEntry(index, "erase", address, length, "worn:erase-fails", self._boots))
+            self._record(index, "erase", address, length, "worn:erase-fails")
             raise FlashWornError(f"erase at {address:#x}: sector past its endurance of "
                                  f"{self._endurance} cycles", address=address,
                                  erase_count=self._wear[first], endurance=self._endurance)
@@ -557,7 +555,7 @@ class FlashEmulator:
             self._owned.discard(s)
             if self._unstable:
                 self._unstable.pop(s, None)
-        self._record(TraceEntry(index, "erase", address, length, "", self._boots))
+        self._record(index, "erase", address, length, "")
 
     def _torn_erase(self, index: int, first: int, last: int, fault: Fault) -> None:
         address = self._secs[first].offset
@@ -603,8 +601,7 @@ class FlashEmulator:
                       data: bytes | None) -> None:
         if fault.action is Action.CUT:
             raise self._cut(index, kind, address, length, fault, data)
-        self._record(TraceEntry(index, kind, address, length, _label(fault), self._boots,
-                                data if self.trace_data else None))
+        self._record(index, kind, address, length, _label(fault), data)
         raise FlashDriverError(f"driver error on {kind} at {address:#x} (op {index})",
                                op_index=index, address=address)
 
@@ -646,13 +643,16 @@ class FlashEmulator:
                 bit = rng.randrange((hi - lo) * 8)
                 buf[lo - address + bit // 8] ^= 1 << (bit % 8)
         if self.trace_reads:
-            self._record(TraceEntry(-1, "read", address, length, "", self._boots))
+            self._record(-1, "read", address, length, "")
         return bytes(buf) if buf is not None else out
 
     # --- helpers ------------------------------------------------------------------------
 
-    def _record(self, entry: TraceEntry) -> None:
-        self._trace_head = (entry, self._trace_head)
+    def _record(self, index: int, kind: str, address: int, length: int, fault: str,
+                data: bytes | None = None) -> None:
+        """Append to the trace (a persistent linked list of plain tuples: O(1), shareable)."""
+        self._trace_head = ((index, kind, address, length, fault, self._boots,
+                             data if self.trace_data else None), self._trace_head)
         self._trace_len += 1
 
     def _rng(self, index: int, purpose: str) -> random.Random:
@@ -715,16 +715,20 @@ class FlashEmulator:
             buf[lo:hi] = data[pos:pos + hi - lo]
             pos += hi - lo
 
-    def _count(self, s: int, address: int, length: int, kind: str, new: bytes) -> None:
-        """Bump the program counts of the units of ``[address, address+length)`` in sector s."""
+    def _unit_span(self, s: int, address: int, length: int) -> tuple[int, int]:
+        """Write-unit indices ``[a, b)`` of sector s covered by ``[address, address+length)``."""
         sec = self._secs[s]
-        lo = max(address, sec.offset)
-        hi = min(address + length, sec.end)
-        if hi <= lo:
+        lo = max(address, sec.offset) - sec.offset
+        hi = min(address + length, sec.end) - sec.offset
+        return lo // self._wu, max(lo, hi) // self._wu
+
+    def _count(self, s: int, address: int, length: int, kind: str) -> None:
+        """Bump the program counts of the units of ``[address, address+length)`` in sector s."""
+        a, b = self._unit_span(s, address, length)
+        if b <= a:
             return
         self._own(s)
         counts = self._counts[s]  # type: ignore[index]
-        a, b = (lo - sec.offset) // self._wu, (hi - sec.offset) // self._wu
         counts[a:b] = counts[a:b].translate(_INC)
         if kind == "rewrite":  # the driver only rewrote units that held data
             self._recount(s)
