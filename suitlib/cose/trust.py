@@ -145,6 +145,6 @@ class TrustAnchors:
         if not verified and unsupported and len(unsupported) == len(messages):
             raise unsupported[0]
         if not verified:
-            raise SignatureError("; ".join(reasons), reasons=reasons)
+            raise SignatureError(f"no authentication block verifies: {'; '.join(reasons)}", reasons=reasons)
         policy.check(verified, len(messages))
         return tuple(verified)

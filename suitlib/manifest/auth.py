@@ -32,7 +32,8 @@ from suitlib.cose import (
 )
 from suitlib.errors import InputError, LimitExceededError, SignatureError, VerificationError
 from suitlib.limits import DEFAULT_LIMITS, Limits
-from suitlib.manifest.digests import check_manifest_digest, check_severable
+from suitlib.errors import DigestMismatchError
+from suitlib.manifest import digests
 from suitlib.manifest.model import AuthenticationWrapper, Envelope
 
 SignMode = Literal["error", "append", "replace"]
@@ -54,6 +55,24 @@ def check_members_covered(env: Envelope) -> None:
             f"the envelope carries unknown members ({keys}) that no signature or digest covers",
             keys=[repr(k) for k in env.extensions],
         )
+
+
+def check_manifest_digest(env: Envelope) -> None:
+    """The wrapper's SUIT_Digest must cover the manifest bstr (:class:`DigestMismatchError`)."""
+    try:
+        digests.check_manifest_digest(env)
+    except DigestMismatchError as exc:
+        exc.hint = exc.hint or "the manifest was changed after it was digested and signed; do not trust it"
+        raise
+
+
+def check_severable(env: Envelope) -> None:
+    """Severable members carried in the envelope must match their digests (:class:`DigestMismatchError`)."""
+    try:
+        digests.check_severable(env)
+    except DigestMismatchError as exc:
+        exc.hint = exc.hint or "a severable member was changed or swapped; fetch the original envelope"
+        raise
 
 
 def payload_of(env: Envelope) -> bytes:
@@ -83,7 +102,7 @@ def _add_block(env: Envelope, block: bytes, mode: SignMode, limits: Limits) -> E
             hint="pass --append to add a signature or --replace to drop the existing ones",
         )
     if mode not in ("error", "append", "replace"):
-        raise InputError(f"unknown signing mode {mode!r}")
+        raise InputError(f"unknown signing mode {mode!r}", hint="use error, append or replace")
     kept = existing if mode == "append" else ()
     if len(kept) + 1 > limits.max_signatures:
         raise LimitExceededError(
@@ -118,7 +137,8 @@ def attach_signature(
     :class:`SignatureError` and nothing is attached.
     """
     if alg.is_mac:
-        raise InputError("attach a MAC with sign_envelope and a MAC signer, not as an external signature")
+        raise InputError("attach a MAC with sign_envelope and a MAC signer, not as an external signature",
+                         hint="external signatures are ES256, ESP256, EdDSA or Ed25519")
     headers, tbs = to_be_signed(alg, payload_of(env), kid=kid, kid_protected=kid_protected)
     check_manifest_digest(env)
     raw = signature_to_raw(alg, signature)
