@@ -1,0 +1,72 @@
+"""Power loss at every flash operation of a delta apply (clean cut, torn program, torn erase
+with unstable bits), for sequential (slot B) and in-place patches on two device profiles: the
+next boot resumes and produces the exact target, and nothing outside the target and checkpoint
+regions changes. `make test` sweeps a 12 KiB prefix of a real firmware pair (every op clean,
+every third op torn); the full pairs and every op in every mode are marked slow."""
+
+from __future__ import annotations
+
+import pytest
+
+from suitlib.delta.create import CreateOptions, create_patch
+from suitlib.flash import FaultPlan, PowerLoss
+from suitlib.delta.applier import apply_to_flash
+from tests.delta.sweep import fresh_flash, setup_for, sweep
+
+PAIR = "simba-due-programmer-0.8.0-to-0.9.0"
+PROFILES = ("nrf52840", "stm32l4")
+
+
+def _patch(old: bytes, new: bytes, in_place: bool) -> bytes:
+    return create_patch(old, new, CreateOptions(in_place=in_place, segment_size=4096,
+                                                chunk_size=8192))
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+@pytest.mark.parametrize("in_place", [False, True], ids=["sequential", "in-place"])
+def test_cut_at_every_op_small(load_pair, profile: str, in_place: bool) -> None:
+    old, new = load_pair(PAIR)
+    old, new = old[:12 * 1024], new[:12 * 1024 - 300]
+    patch = _patch(old, new, in_place)
+    setup = setup_for(profile, in_place=in_place)
+    tried, failures = sweep(setup, old, new, patch, modes=((None, False),))
+    assert tried > 30 and failures == []
+    tried, failures = sweep(setup, old, new, patch, modes=(("prefix", False), ("bits", True)),
+                            stride=3)
+    assert tried > 20 and failures == []
+
+
+@pytest.mark.parametrize("in_place", [False, True], ids=["sequential", "in-place"])
+def test_second_cut_during_recovery(load_pair, in_place: bool) -> None:
+    """F4: the resume itself is cut (torn), then a third boot finishes the job."""
+    old, new = load_pair(PAIR)
+    old, new = old[:12 * 1024], new[:12 * 1024]
+    patch = _patch(old, new, in_place)
+    setup = setup_for("stm32l4", in_place=in_place)
+    for first in (3, 11, 19, 27):
+        flash = fresh_flash(setup, old)
+        start = flash.ops
+        flash.arm(FaultPlan.cut(start + first, torn="bits", seed=first))
+        with pytest.raises(PowerLoss):
+            apply_to_flash(flash, setup.layout, patch, ram_budget=setup.ram_budget)
+        flash.power_cycle()
+        flash.arm(FaultPlan.cut(flash.ops + 5, torn="prefix", seed=first))
+        with pytest.raises(PowerLoss):
+            apply_to_flash(flash, setup.layout, patch, ram_budget=setup.ram_budget)
+        flash.power_cycle()
+        flash.arm(None)
+        apply_to_flash(flash, setup.layout, patch, ram_budget=setup.ram_budget)
+        assert flash.dump(setup.layout.target.offset, len(new)) == new
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("profile", PROFILES)
+@pytest.mark.parametrize("in_place", [False, True], ids=["sequential", "in-place"])
+def test_cut_at_every_op_full(load_pair, profile: str, in_place: bool) -> None:
+    old, new = load_pair(PAIR)
+    patch = _patch(old, new, in_place)
+    setup = setup_for(profile, in_place=in_place)
+    tried, failures = sweep(setup, old, new, patch,
+                            modes=((None, False), ("prefix", False), ("all-but-last", False),
+                                   ("bits", False), ("bits", True)))
+    assert tried > 500 and failures == []
