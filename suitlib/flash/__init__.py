@@ -17,6 +17,7 @@ from suitlib.flash.errors import (
     FlashAlignmentError,
     FlashBoundsError,
     FlashDriverError,
+    FlashEccError,
     FlashWornError,
     FlashWriteRuleError,
 )
@@ -35,7 +36,7 @@ from suitlib.flash.profiles import DeviceProfile, SlotHint, list_profiles, load_
 
 __all__ = [
     "Action", "DeviceProfile", "Fault", "FaultPlan", "FlashAlignmentError", "FlashBoundsError", "FlashDevice",
-    "FlashDriverError", "FlashEmulator", "FlashError", "FlashStats", "FlashWornError", "FlashWriteRuleError",
+    "FlashDriverError", "FlashEccError", "FlashEmulator", "FlashError", "FlashStats", "FlashWornError", "FlashWriteRuleError",
     "Geometry", "PowerLoss", "ReadFlip", "Sector", "SlotHint", "Snapshot", "TornMode", "TraceEntry",
     "format_fault_id", "list_profiles", "load_profile", "parse_fault_id", "parse_profile",
 ]

@@ -44,7 +44,9 @@ Operations, trace, faults
   ``cut=417:torn=prefix`` text form): a cut raises :class:`PowerLoss` and the device stays off
   (every call raises ``PowerLoss`` again) until :meth:`power_cycle`, which also bumps
   ``flash.boots`` (F8). Torn bits marked ``unstable`` (F3) read as fresh random values on every
-  read until their sector is erased or their unit programmed again. Randomness derives only from
+  read until their sector is erased or their unit programmed again. With ``ecc_errors=True``
+  (ECC parts such as STM32L4) a read touching a unit left torn raises :class:`FlashEccError`
+  until the unit is erased (or programmed again, where the device allows). Randomness derives only from
   ``plan.seed`` and the operation/read index, so a run replays exactly.
 - ``before_op``: optional callable ``(flash, index)`` called before each mutating operation
   executes (after argument checks); sweeps take a snapshot there, then re-execute one traced
@@ -63,13 +65,15 @@ sector, ``erase_counts`` and ``stats`` report.
 
 from __future__ import annotations
 
+import os
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
 from suitlib.flash.errors import (
     FlashAlignmentError,
+    FlashEccError,
     FlashBoundsError,
     FlashDriverError,
     FlashWornError,
@@ -114,6 +118,7 @@ class Snapshot:
     counts: tuple[bytearray, ...] | None
     wear: tuple[int, ...]
     unstable: tuple[tuple[int, tuple[tuple[int, int], ...]], ...]
+    ecc_bad: tuple[tuple[int, frozenset[int]], ...]
     ops: int
     boots: int
     powered: bool
@@ -142,7 +147,7 @@ class FlashEmulator:
     def __init__(self, geometry: Geometry, *, plan: FaultPlan | None = None,
                  nor_rule: NorRule = "and", wear_mode: WearMode = "erase-fails",
                  erase_mode: EraseMode = "rmw", trace_data: bool = False,
-                 trace_reads: bool = False,
+                 trace_reads: bool = False, ecc_errors: bool = False,
                  before_op: Callable[[FlashEmulator, int], None] | None = None) -> None:
         if nor_rule not in ("and", "strict"):
             raise ValueError("nor_rule must be 'and' or 'strict'")
@@ -156,6 +161,7 @@ class FlashEmulator:
         self.erase_mode: EraseMode = erase_mode
         self.trace_data = trace_data
         self.trace_reads = trace_reads
+        self.ecc_errors = ecc_errors
         self.before_op = before_op
         self.stats = FlashStats()
         self._plan = plan or FaultPlan()
@@ -170,13 +176,17 @@ class FlashEmulator:
         self._noop_when_worn = wear_mode == "program-noop" and geometry.endurance is not None
         self._erased: dict[int, bytearray] = {}
         self._zeros: dict[int, bytearray] = {}
+        self._runs: dict[int, bytes] = {}
         n = len(self._secs)
         self._data: list[bytearray] = [self._erased_buf(s.size) for s in self._secs]
+        # the shared erased buffer of the uniform sector size (identity test on the fast path)
+        self._erased_u = self._erased_buf(self._uniform) if self._uniform else None
         self._counts: list[bytearray] | None = (
             [self._zero_buf(s.size // self._wu) for s in self._secs] if self._limit else None)
         self._owned: set[int] = set()
         self._wear: list[int] = [0] * n
         self._unstable: dict[int, dict[int, int]] = {}
+        self._ecc_bad: dict[int, set[int]] = {}
         self._ops = 0
         self._boots = 0
         self._powered = True
@@ -185,9 +195,19 @@ class FlashEmulator:
         self._trace_len = 0
 
     @classmethod
-    def from_profile(cls, profile: Any, **kw: Any) -> FlashEmulator:
-        """An emulator with the flash geometry of a device profile (``profile.geometry()``)."""
-        return cls(profile.geometry(), **kw)
+    def from_profile(cls, profile: Any, *, geometry: Mapping[str, Any] | None = None,
+                     **kw: Any) -> FlashEmulator:
+        """An emulator with the flash geometry of a device profile.
+
+        ``profile`` is a :class:`~suitlib.flash.profiles.DeviceProfile` or a name/path for
+        :func:`~suitlib.flash.profiles.load_profile`; ``geometry`` overrides geometry fields
+        (e.g. ``{"physical_erase_size": 0x10000}``); other keywords go to the constructor.
+        """
+        if isinstance(profile, (str, os.PathLike)):
+            from suitlib.flash.profiles import load_profile
+
+            profile = load_profile(profile)
+        return cls(profile.geometry(**(geometry or {})), **kw)
 
     # --- FlashDevice properties ---------------------------------------------------------
 
@@ -265,6 +285,10 @@ class FlashEmulator:
     def is_worn(self, sector_index: int) -> bool:
         return self._endurance is not None and self._wear[sector_index] >= self._endurance
 
+    def ecc_bad_units(self) -> tuple[int, ...]:
+        """Start addresses of write units whose ECC a torn operation broke (``ecc_errors``)."""
+        return tuple(sorted(a for per in self._ecc_bad.values() for a in per))
+
     def unstable_bits(self) -> dict[int, int]:
         """``{address: mask}`` of bits that currently read unstably (F3)."""
         return {a: m for per in self._unstable.values() for a, m in per.items()}
@@ -280,6 +304,7 @@ class FlashEmulator:
             counts=tuple(self._counts) if self._counts is not None else None,
             wear=tuple(self._wear),
             unstable=tuple((s, tuple(m.items())) for s, m in self._unstable.items()),
+            ecc_bad=tuple((s, frozenset(u)) for s, u in self._ecc_bad.items()),
             ops=self._ops, boots=self._boots, powered=self._powered, read_seq=self._read_seq,
             trace_head=self._trace_head, trace_len=self._trace_len)
 
@@ -292,6 +317,7 @@ class FlashEmulator:
         self._owned = set()
         self._wear = list(snap.wear)
         self._unstable = {s: dict(m) for s, m in snap.unstable}
+        self._ecc_bad = {s: set(u) for s, u in snap.ecc_bad}
         self._ops, self._boots, self._powered = snap.ops, snap.boots, snap.powered
         self._read_seq = snap.read_seq
         self._trace_head, self._trace_len = snap.trace_head, snap.trace_len
@@ -309,6 +335,7 @@ class FlashEmulator:
         self._put(address, bytes(data))
         for si in self._sectors_in(address, len(data)):
             self._unstable.pop(si, None)
+            self._ecc_bad.pop(si, None)
             if self._counts is not None:
                 self._own(si)
                 self._recount(si)
@@ -336,7 +363,7 @@ class FlashEmulator:
             si = address // u
             off = address - si * u
             out = bytes(self._data[si][off:off + length])
-            if not (self._unstable or self._plan.flips or self._read_wear_checks):
+            if not (self._unstable or self._plan.flips or self._read_wear_checks or self._ecc_bad):
                 if self.trace_reads:
                     self._record(-1, "read", address, length, "")
                 return out
@@ -447,11 +474,15 @@ class FlashEmulator:
         single = u and (address + n - 1) // u == si
         if single:
             off = address - si * u
-            old: bytes | bytearray = self._data[si][off:off + n]
+            buf = self._data[si]
+            if buf is self._erased_u:  # the sector is untouched since its erase
+                old: bytes | bytearray = self._erased_run(n)
+            else:
+                old = buf[off:off + n]
         else:
             off = 0
             old = self._get(address, n)
-        if old.count(ev) == n:  # the common case: programming erased flash
+        if old == self._erased_run(n):  # the common case: programming erased flash
             new = data
         else:
             o = int.from_bytes(old, "little")
@@ -489,7 +520,7 @@ class FlashEmulator:
         if self._counts is not None:
             for s in sectors:
                 self._count(s, address, n, kind)
-        if self._unstable:
+        if self._unstable or self._ecc_bad:
             for s in sectors:
                 self._settle(s, address, n)
         self._trace_head = ((index, kind, address, n, "", self._boots,
@@ -516,13 +547,15 @@ class FlashEmulator:
             result = new[:lo] + old[lo:]
         self._put(address, result)
         for s in self._sectors_in(address, n):
-            if self._unstable:
+            if self._unstable or self._ecc_bad:
                 self._settle(s, address, lo)
             if self._counts is not None:
                 # completed units and the unit in flight count as programmed
                 self._count(s, address, lo + wu, kind)
         if fault.unstable:
             self._mark_unstable(address + lo, old[lo:lo + wu], new[lo:lo + wu])
+        if self.ecc_errors:
+            self._ecc_bad.setdefault(self._sector_index(address + lo), set()).add(address + lo)
         self._finish_fault(index, kind, address, n, fault, data)
 
     def _erase_op(self, first: int, last: int) -> None:
@@ -555,6 +588,8 @@ class FlashEmulator:
             self._owned.discard(s)
             if self._unstable:
                 self._unstable.pop(s, None)
+            if self._ecc_bad:
+                self._ecc_bad.pop(s, None)
         self._record(index, "erase", address, length, "")
 
     def _torn_erase(self, index: int, first: int, last: int, fault: Fault) -> None:
@@ -573,6 +608,10 @@ class FlashEmulator:
             self._put(address, result)
             if fault.unstable:
                 self._mark_unstable(address, old, erased)
+            if self.ecc_errors:  # units left neither old nor erased carry a broken ECC
+                for u in range(0, length, wu):
+                    if result[u:u + wu] not in (old[u:u + wu], erased[:wu]):
+                        self._ecc_bad.setdefault(self._sector_index(address + u), set()).add(address + u)
             done = 0
         else:
             units = length // wu
@@ -581,6 +620,8 @@ class FlashEmulator:
             self._put(address, erased[:done] + old[done:])
             if fault.unstable:
                 self._mark_unstable(address + done, old[done:done + wu], erased[:wu])
+            if self.ecc_errors:
+                self._ecc_bad.setdefault(self._sector_index(address + done), set()).add(address + done)
         # fully erased units may be programmed again; everything else keeps its count
         if self._counts is not None and done:
             for s in range(first, last + 1):
@@ -590,11 +631,14 @@ class FlashEmulator:
                     self._own(s)
                     units = (hi - sec.offset) // wu
                     self._counts[s][0:units] = bytes(units)
-        for s in range(first, last + 1):
+        for s in range(first, last + 1):  # the erased prefix is clean again
             per = self._unstable.get(s)
             if per:
                 for a in [a for a in per if a < address + done]:
                     del per[a]
+            bad = self._ecc_bad.get(s)
+            if bad:
+                bad.difference_update([a for a in bad if a < address + done])
         self._finish_fault(index, "erase", address, length, fault, None)
 
     def _finish_fault(self, index: int, kind: str, address: int, length: int, fault: Fault,
@@ -615,6 +659,13 @@ class FlashEmulator:
                 if self._wear[s] >= self._endurance:
                     raise FlashWornError(f"read at {address:#x}: sector {s} is worn out",
                                          address=address, sector=s)
+        if self._ecc_bad:
+            first_unit = address // self._wu * self._wu
+            for s in sectors:
+                bad = self._ecc_bad.get(s)
+                if bad and any(first_unit <= a < address + length for a in bad):
+                    raise FlashEccError(f"read at {address:#x}: uncorrectable ECC error in a "
+                                        f"write unit torn by a power cut", address=address)
         buf = None
         if self._unstable:
             for s in sectors:
@@ -657,6 +708,15 @@ class FlashEmulator:
 
     def _rng(self, index: int, purpose: str) -> random.Random:
         return random.Random(f"{self._plan.seed}:{purpose}:{index}")
+
+    def _erased_run(self, n: int) -> bytes:
+        """``n`` erased bytes (cached: most programs have a handful of lengths)."""
+        run = self._runs.get(n)
+        if run is None:
+            if len(self._runs) > 64:
+                self._runs.clear()
+            run = self._runs[n] = bytes([self._ev]) * n
+        return run
 
     def _erased_buf(self, size: int) -> bytearray:
         buf = self._erased.get(size)
@@ -741,17 +801,21 @@ class FlashEmulator:
             counts[u] = 0 if data[u * wu:(u + 1) * wu].count(ev) == wu else 1
 
     def _settle(self, s: int, address: int, length: int) -> None:
-        """Programming a unit settles its unstable bits (F3)."""
-        per = self._unstable.get(s)
-        if not per:
-            return
+        """Programming a unit settles its unstable bits (F3) and rewrites its ECC."""
         wu = self._wu
         lo = address // wu * wu
         hi = -(-(address + length) // wu) * wu
-        for a in [a for a in per if lo <= a < hi]:
-            del per[a]
-        if not per:
-            del self._unstable[s]
+        per = self._unstable.get(s)
+        if per:
+            for a in [a for a in per if lo <= a < hi]:
+                del per[a]
+            if not per:
+                del self._unstable[s]
+        bad = self._ecc_bad.get(s)
+        if bad:
+            bad.difference_update([a for a in bad if lo <= a < hi])
+            if not bad:
+                del self._ecc_bad[s]
 
     def _mark_unstable(self, address: int, before: bytes, after: bytes) -> None:
         """The bits that differ between ``before`` and ``after`` at ``address`` become unstable."""

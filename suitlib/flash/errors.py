@@ -39,3 +39,9 @@ class FlashDriverError(FlashError):
     """The driver reported a failure for this operation (fault model F5)."""
 
     default_hint = "the flash driver reported an error; nothing or part of the data was written"
+
+
+class FlashEccError(FlashError):
+    """A read hit a write unit whose ECC a torn operation broke (opt-in ``ecc_errors``)."""
+
+    default_hint = "erase the sector: a unit torn by a power cut fails its ECC check"

@@ -31,6 +31,7 @@ Torn modes (the op is split into write units; an erase is torn over its whole er
 from __future__ import annotations
 
 import enum
+import random as _random
 from dataclasses import dataclass, field
 
 from suitlib.errors import InputError
@@ -127,6 +128,19 @@ class FaultPlan:
         faults = tuple(Fault(k, Action.CUT, mode if i == 0 else None, unstable if i == 0 else False)
                        for i, k in enumerate(at))
         return cls(faults, seed=seed)
+
+    @classmethod
+    def random(cls, seed: int, horizon: int, *, max_faults: int = 3,
+               torn: tuple[TornMode | None, ...] = (None, TornMode.PREFIX, TornMode.BITS),
+               unstable: bool = True) -> FaultPlan:
+        """A seeded random schedule: 1..max_faults cuts at increasing indices in ``[0, horizon)``,
+        the first torn in a random mode (and possibly unstable). Same seed, same plan."""
+        rng = _random.Random(f"plan:{seed}")
+        count = rng.randint(1, max(1, min(max_faults, horizon)))
+        at = sorted(rng.sample(range(max(horizon, count)), count))
+        mode = rng.choice(torn)
+        first = Fault(at[0], Action.CUT, mode, unstable and mode is not None and rng.random() < 0.5)
+        return cls((first,) + tuple(Fault(k) for k in at[1:]), seed=seed)
 
     def then(self, fault: Fault) -> FaultPlan:
         """This plan plus one more fault."""

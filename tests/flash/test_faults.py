@@ -8,6 +8,7 @@ from suitlib.flash import (
     Fault,
     FaultPlan,
     FlashDriverError,
+    FlashEccError,
     FlashEmulator,
     FlashWornError,
     FlashWriteRuleError,
@@ -371,3 +372,46 @@ def test_fault_plan_from_builders_matches_the_text_form() -> None:
     plan = FaultPlan.cut(5, 9, torn="bits", unstable=True, seed=3)
     assert plan == parse_fault_id("cut=5:torn=bits:unstable:cut=9:seed=3")
     assert plan.then(Fault(12, torn=TornMode.PREFIX)).cuts == (5, 9, 12)
+
+
+# --- ECC read errors on torn units (opt-in, ECC parts) ----------------------------------
+
+
+def test_ecc_errors_on_a_torn_unit_until_erased() -> None:
+    flash = FlashEmulator(geometry(write_unit=8, program_limit=1), ecc_errors=True,
+                          plan=parse_fault_id("cut=0:torn=all-but-last"))
+    with pytest.raises(PowerLoss):
+        flash.program(0x100, b"\x00" * 24)
+    flash.power_cycle()
+    assert flash.ecc_bad_units() == (0x110,)
+    assert flash.read(0x100, 16) == b"\x00" * 16  # completed units read fine
+    snap = flash.snapshot()
+    with pytest.raises(FlashEccError):
+        flash.read(0x114, 1)
+    flash.erase(0, 4 * KIB)
+    assert flash.read(0x110, 8) == b"\xff" * 8 and flash.ecc_bad_units() == ()
+    flash.restore(snap)
+    with pytest.raises(FlashEccError):
+        flash.read(0x100, 0x20)
+
+
+def test_ecc_errors_after_a_torn_erase_only_on_units_neither_old_nor_erased() -> None:
+    flash = FlashEmulator(geometry(write_unit=8, program_limit=1), ecc_errors=True,
+                          plan=parse_fault_id("cut=0:torn=bits:seed=1"))
+    flash.load(0, b"\x00" * 16 + b"\xff" * (4 * KIB - 16))
+    with pytest.raises(PowerLoss):
+        flash.erase(0, 4 * KIB)
+    flash.power_cycle()
+    assert set(flash.ecc_bad_units()) == {0, 8}
+    assert flash.read(16, 4 * KIB - 16) == b"\xff" * (4 * KIB - 16)
+    with pytest.raises(FlashEccError):
+        flash.read(0, 16)
+
+
+def test_without_ecc_errors_torn_units_read_normally() -> None:
+    flash = FlashEmulator(geometry(write_unit=8, program_limit=1), plan=parse_fault_id("cut=0:torn=bits"))
+    with pytest.raises(PowerLoss):
+        flash.program(0, b"\x00" * 8)
+    flash.power_cycle()
+    flash.read(0, 8)
+    assert flash.ecc_bad_units() == ()

@@ -139,3 +139,12 @@ def test_mutated_profiles_parse_or_raise_input_error(data: st.DataObject) -> Non
     except InputError:
         return
     assert profile.geometry().size == profile.flash_size
+
+
+def test_from_profile_by_name_with_geometry_overrides() -> None:
+    flash = FlashEmulator.from_profile("stm32l4", geometry={"physical_erase_size": 0x1000},
+                                       nor_rule="strict")
+    assert flash.write_once and flash.nor_rule == "strict"
+    flash.load(0, b"\x00" * 0x1000)
+    flash.erase(0x800, 0x800)  # F9: the 4 KB block is erased, the neighbour page rewritten
+    assert flash.read(0, 0x800) == b"\x00" * 0x800 and [e.kind for e in flash.trace] == ["erase", "rewrite"]
