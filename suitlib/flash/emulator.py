@@ -46,8 +46,9 @@ Operations, trace, faults
   ``flash.boots`` (F8). Torn bits marked ``unstable`` (F3) read as fresh random values on every
   read until their sector is erased or their unit programmed again. With ``ecc_errors=True``
   (ECC parts such as STM32L4) a read touching a unit left torn raises :class:`FlashEccError`
-  until the unit is erased (or programmed again, where the device allows). Randomness derives only from
-  ``plan.seed`` and the operation/read index, so a run replays exactly.
+  until the unit is erased (or programmed again, where the device allows). Randomness derives
+  only from ``plan.seed`` and the operation/read index, so a run replays exactly.
+  ``FaultPlan.random(seed, horizon)`` draws a seeded schedule of up to three cuts.
 - ``before_op``: optional callable ``(flash, index)`` called before each mutating operation
   executes (after argument checks); sweeps take a snapshot there, then re-execute one traced
   operation under a fault with :meth:`replay`.
@@ -60,7 +61,8 @@ Snapshots
 
 Setup and inspection (no rules, no index, no trace): :meth:`load` writes raw bytes (e.g. initial
 images), :meth:`dump` returns the stored bytes without read noise, :meth:`set_wear` pre-ages a
-sector, ``erase_counts`` and ``stats`` report.
+sector, ``erase_counts``, ``unstable_bits()``, ``ecc_bad_units()`` and ``stats`` report.
+:meth:`from_profile` builds an emulator for a device profile (``"nrf52840"`` ...).
 """
 
 from __future__ import annotations
@@ -73,9 +75,9 @@ from typing import Any, Literal
 
 from suitlib.flash.errors import (
     FlashAlignmentError,
-    FlashEccError,
     FlashBoundsError,
     FlashDriverError,
+    FlashEccError,
     FlashWornError,
     FlashWriteRuleError,
 )
@@ -97,8 +99,13 @@ def _label(fault: Fault) -> str:
 
 @dataclass(frozen=True)
 class TraceEntry:
-    """One flash operation as executed. ``fault`` is ``""`` or the fault applied (e.g.
-    ``cut``, ``cut:torn=bits``, ``err``, ``rejected:write-once``)."""
+    """One flash operation as executed.
+
+    ``fault`` is ``""`` or what happened instead of a clean operation: a planned fault
+    (``cut``, ``cut:torn=bits:unstable``, ``err``, ``err:torn=prefix``), a refused program
+    (``rejected:nor``, ``rejected:program-limit``) or wear (``worn:noop``,
+    ``worn:erase-fails``).
+    """
 
     index: int
     kind: str           # "program" | "erase" | "rewrite" | "read" (reads carry index -1)
@@ -113,8 +120,8 @@ class TraceEntry:
 class Snapshot:
     """A frozen state of a :class:`FlashEmulator` (restore with :meth:`FlashEmulator.restore`)."""
 
-    owner: int
-    data: tuple[bytearray, ...]
+    owner: object
+    data: tuple[bytearray, ...]  # shared copy-on-write: never mutate
     counts: tuple[bytearray, ...] | None
     wear: tuple[int, ...]
     unstable: tuple[tuple[int, tuple[tuple[int, int], ...]], ...]
@@ -193,6 +200,7 @@ class FlashEmulator:
         self._read_seq = 0
         self._trace_head: Any = None
         self._trace_len = 0
+        self._token = object()  # identifies this emulator's snapshots
 
     @classmethod
     def from_profile(cls, profile: Any, *, geometry: Mapping[str, Any] | None = None,
@@ -274,6 +282,11 @@ class FlashEmulator:
         return tuple(out)
 
     @property
+    def trace_length(self) -> int:
+        """``len(flash.trace)`` in O(1)."""
+        return self._trace_len
+
+    @property
     def erase_counts(self) -> tuple[int, ...]:
         """Erase attempts per logical sector (wear, F6)."""
         return tuple(self._wear)
@@ -300,7 +313,7 @@ class FlashEmulator:
         self._owned = set()
         self.stats.snapshots += 1
         return Snapshot(
-            owner=id(self), data=tuple(self._data),
+            owner=self._token, data=tuple(self._data),
             counts=tuple(self._counts) if self._counts is not None else None,
             wear=tuple(self._wear),
             unstable=tuple((s, tuple(m.items())) for s, m in self._unstable.items()),
@@ -310,7 +323,7 @@ class FlashEmulator:
 
     def restore(self, snap: Snapshot) -> None:
         """Return exactly to ``snap`` (taken from this emulator). The plan stays armed."""
-        if snap.owner != id(self) or len(snap.data) != len(self._secs):
+        if snap.owner is not self._token:
             raise ValueError("snapshot was taken from another flash")
         self._data = list(snap.data)
         self._counts = list(snap.counts) if snap.counts is not None else None
