@@ -1,0 +1,160 @@
+"""Self-checking flash records and append-only logs (specs/FLASH-LAYOUT.md §Records, §Logs).
+
+A *record* fills one record unit (``unit`` bytes, a multiple of the device write unit and at
+least 8). Its codeword is ``payload || ~payload`` (a constant-weight code: exactly half of its
+bits differ from the erased value), repeated to fill the unit. Consequences:
+
+- an erased unit never decodes (its two halves are not complements);
+- a torn program lands only a subset of the bits that should change, so it can read as the
+  erased value, as garbage, or, if every bit landed, as the exact record — never as another
+  valid record (no codeword's changed bits are a strict subset of another's);
+- a unit is read ``reads`` times (more on disagreement); it is a record only if a strict
+  majority of reads return the same codeword.
+
+A *log* is an area of record units appended in order, each programmed once per erase. After a
+reset the writer skips one unit past the last unit that reads non-erased (the "guard unit"), so a
+unit whose program was cut before any bit landed — erased-looking but already programmed once on
+write-once/ECC parts — is never programmed again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from suitlib.bootloader.errors import LogFullError
+from suitlib.flash.errors import FlashWriteRuleError
+from suitlib.flash.interface import FlashDevice
+
+PAYLOAD_SIZE = 4  # bytes of payload in a trailer record: kind (1) + argument (3)
+
+
+def record_unit(flash: FlashDevice, payload_size: int = PAYLOAD_SIZE) -> int:
+    """The record unit of a device: whole write units holding one codeword (2 × payload)."""
+    wu = flash.write_unit
+    return wu * max(1, -(-2 * payload_size // wu))
+
+
+def encode(payload: bytes, unit: int, erase_value: int) -> bytes:
+    """The codeword of ``payload`` filling ``unit`` bytes (erase value 0x00 or 0xFF)."""
+    inv = bytes(b ^ 0xFF for b in payload)
+    word = payload + inv
+    if erase_value == 0x00:  # programming sets bits: store the complement so weights match
+        word = bytes(b ^ 0xFF for b in word)
+    reps = -(-unit // len(word))
+    return (word * reps)[:unit]
+
+
+def decode(raw: bytes, payload_size: int, erase_value: int) -> bytes | None:
+    """The payload if ``raw`` is exactly a codeword, else ``None``."""
+    word_len = 2 * payload_size
+    word = raw[:word_len]
+    if len(raw) < word_len or (word * (-(-len(raw) // word_len)))[:len(raw)] != raw:
+        return None
+    if erase_value == 0x00:
+        word = bytes(b ^ 0xFF for b in word)
+    payload, inv = word[:payload_size], word[payload_size:]
+    if bytes(b ^ 0xFF for b in payload) != inv:
+        return None
+    return payload
+
+
+EXTRA_READS = 3
+
+
+def read_agreed(flash: FlashDevice, offset: int, length: int, reads: int) -> list[bytes]:
+    """``reads`` reads of a range, plus :data:`EXTRA_READS` more if they disagree (a transient
+    read error is then outvoted; unstable torn bits never reach a majority)."""
+    images = [flash.read(offset, length) for _ in range(max(1, reads))]
+    if any(img != images[0] for img in images[1:]):
+        images += [flash.read(offset, length) for _ in range(EXTRA_READS)]
+    return images
+
+
+def majority(raws: list[bytes]) -> bytes | None:
+    """The value a strict majority of reads agree on, else ``None`` (unstable or torn)."""
+    first = raws[0]
+    if all(r == first for r in raws[1:]):
+        return first
+    best = max(set(raws), key=raws.count)
+    return best if 2 * raws.count(best) > len(raws) else None
+
+
+@dataclass(frozen=True)
+class LogEntry:
+    """One unit of a log as read: its index and payload (``None``: torn or garbage)."""
+
+    index: int
+    payload: bytes | None
+
+
+class Log:
+    """An append-only log of records over ``[offset, offset + length)``.
+
+    Construct with :meth:`open` (reads the area) or :meth:`fresh` (the area was just erased by
+    this boot, so no guard unit is needed).
+    """
+
+    def __init__(self, flash: FlashDevice, offset: int, length: int, *, payload_size: int,
+                 entries: tuple[LogEntry, ...], cursor: int) -> None:
+        self.flash = flash
+        self.offset = offset
+        self.unit = record_unit(flash, payload_size)
+        self.capacity = length // self.unit
+        self.payload_size = payload_size
+        self.entries = entries
+        self.cursor = cursor
+
+    @classmethod
+    def open(cls, flash: FlashDevice, offset: int, length: int, *, payload_size: int = PAYLOAD_SIZE,
+             reads: int = 2) -> Log:
+        unit = record_unit(flash, payload_size)
+        capacity = length // unit
+        ev = flash.erase_value
+        erased_byte = bytes([ev])
+        images = read_agreed(flash, offset, capacity * unit, reads)
+        if len(images) == 1 or all(img == images[0] for img in images[1:]):
+            raws: list[bytes | None] = [images[0][i * unit:(i + 1) * unit]
+                                        for i in range(-(-len(images[0].rstrip(erased_byte)) // unit))]
+        else:  # reads disagree: decide unit by unit by strict majority
+            raws = [majority([img[i * unit:(i + 1) * unit] for img in images])
+                    for i in range(capacity)]
+            while raws and raws[-1] is not None and raws[-1].count(ev) == unit:
+                raws.pop()
+        n_used = len(raws)
+        entries = [LogEntry(i, None if raw is None else decode(raw, payload_size, ev))
+                   for i, raw in enumerate(raws)]
+        cursor = n_used + 1  # guard unit after the last touched unit (or unit 0 if none)
+        return cls(flash, offset, length, payload_size=payload_size, entries=tuple(entries),
+                   cursor=cursor)
+
+    @classmethod
+    def fresh(cls, flash: FlashDevice, offset: int, length: int, *,
+              payload_size: int = PAYLOAD_SIZE) -> Log:
+        return cls(flash, offset, length, payload_size=payload_size, entries=(), cursor=0)
+
+    def payloads(self) -> list[bytes]:
+        """The valid records, in log order."""
+        return [e.payload for e in self.entries if e.payload is not None]
+
+    @property
+    def free(self) -> int:
+        return max(0, self.capacity - self.cursor)
+
+    def append(self, payload: bytes) -> None:
+        """Program one record at the cursor (one flash operation).
+
+        A unit the part refuses to program (:class:`FlashWriteRuleError`, the PROGERR of an ECC
+        part: a cut program left it invisibly touched) is skipped and the next unit is used.
+        """
+        word = encode(payload, self.unit, self.flash.erase_value)
+        while True:
+            if self.cursor >= self.capacity:
+                raise LogFullError("log full", offset=self.offset, capacity=self.capacity)
+            at = self.cursor
+            self.cursor += 1
+            try:
+                self.flash.program(self.offset + at * self.unit, word)
+            except FlashWriteRuleError:
+                continue
+            self.entries = self.entries + (LogEntry(at, payload),)
+            return
