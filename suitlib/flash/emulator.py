@@ -47,7 +47,9 @@ Operations, trace, faults
   read until their sector is erased or their unit programmed again. With ``ecc_errors=True``
   (ECC parts such as STM32L4) a read touching a unit left torn raises :class:`FlashEccError`
   until the unit is erased (or programmed again, where the device allows). Randomness derives
-  only from ``plan.seed`` and the operation/read index, so a run replays exactly.
+  only from ``plan.seed``, the operation index and (for read noise and flips) the count of noisy
+  reads since the last operation, so a run replays exactly, and a sweep that skips the reads of
+  a prefix (restore + :meth:`replay`) sees the same noise as a run from scratch.
   ``FaultPlan.random(seed, horizon)`` draws a seeded schedule of up to three cuts.
 - ``before_op``: optional callable ``(flash, index)`` called before each mutating operation
   executes (after argument checks); sweeps take a snapshot there, then re-execute one traced
@@ -464,6 +466,7 @@ class FlashEmulator:
         if self.before_op is not None:
             self.before_op(self, index)
         self._ops = index + 1
+        self._read_seq = 0  # read noise is keyed by (op index, noisy reads since that op)
         faults = self._plan.by_index
         return index, faults.get(index) if faults else None
 
@@ -690,7 +693,7 @@ class FlashEmulator:
                     continue
                 if buf is None:
                     buf = bytearray(out)
-                rng = self._rng(self._read_seq, "noise")
+                rng = self._rng(f"{self._ops}.{self._read_seq}", "noise")
                 self._read_seq += 1
                 noise = rng.getrandbits(8 * len(hits)).to_bytes(len(hits), "little")
                 for (a, m), r in zip(hits, noise):
@@ -699,7 +702,7 @@ class FlashEmulator:
             lo, hi = max(address, flip.start), min(address + length, flip.end)
             if lo >= hi:
                 continue
-            rng = self._rng(self._read_seq, "flip")
+            rng = self._rng(f"{self._ops}.{self._read_seq}", "flip")
             self._read_seq += 1
             if rng.random() < flip.probability:
                 if buf is None:
@@ -719,7 +722,7 @@ class FlashEmulator:
                              data if self.trace_data else None), self._trace_head)
         self._trace_len += 1
 
-    def _rng(self, index: int, purpose: str) -> random.Random:
+    def _rng(self, index: int | str, purpose: str) -> random.Random:
         return random.Random(f"{self._plan.seed}:{purpose}:{index}")
 
     def _erased_run(self, n: int) -> bytes:

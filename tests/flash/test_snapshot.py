@@ -125,3 +125,31 @@ def test_sweep_by_snapshot_and_replay_matches_a_full_rerun(torn: str | None) -> 
         with pytest.raises(PowerLoss):
             copy_job(fresh)
         assert state(fresh) == swept, f"op {k}"
+
+
+def test_read_noise_after_a_fault_does_not_depend_on_reads_before_it() -> None:
+    """A replay id re-run from scratch must see the same unstable/flip noise as the sweep that
+    reached op k by restore + replay (which skipped the prefix's reads)."""
+    plan = parse_fault_id("cut=3:torn=bits:unstable:flip=0x2000-0x2100@0.5:seed=5")
+
+    def after_cut(flash: FlashEmulator) -> list[bytes]:
+        flash.power_cycle()
+        return [flash.read(0x1000, 16) + flash.read(0x2000, 0x100) for _ in range(6)]
+
+    scratch = FlashEmulator(geometry(), plan=plan, trace_data=True)
+    for i in range(3):
+        scratch.read(0x1000, 16)
+        scratch.read(0x2000, 0x100)  # noisy reads in the prefix
+        scratch.program(0x100 * i, b"\x00" * 4)
+    with pytest.raises(PowerLoss):
+        scratch.program(0x1000, bytes(range(16)))
+    expected = after_cut(scratch)
+    assert len(set(expected)) > 1
+
+    swept = FlashEmulator(geometry(), trace_data=True)
+    for entry in scratch.trace[:3]:
+        swept.replay(entry)  # no reads at all before the fault
+    swept.arm(plan)
+    with pytest.raises(PowerLoss):
+        swept.replay(scratch.trace[3])
+    assert after_cut(swept) == expected
