@@ -57,35 +57,45 @@ class MemoryComponent:
 
 
 class _MemoryWriter:
-    """Writes one component from offset 0; the component is empty until ``close``."""
+    """Rewrites one component from offset 0 (erased first); ``abort`` leaves it empty.
 
-    def __init__(self, platform: InMemoryPlatform, component: ComponentId) -> None:
+    With a size hint the buffer is allocated once (as flash would be erased once) and the
+    chunks are copied into place; ``close`` trims it to what was written.
+    """
+
+    def __init__(self, platform: InMemoryPlatform, component: ComponentId, size_hint: int | None) -> None:
         self._platform = platform
         self._component = component
         self._comp = platform._components[component]
-        self._comp.content = bytearray()  # erased
+        self._buffer = bytearray(size_hint) if size_hint else bytearray()
+        self._position = 0
+        self._comp.content = self._buffer  # erased
         self._comp.generation += 1
         self._open = True
 
     def write(self, chunk: bytes) -> None:
         if not self._open:
             raise FlashError("write after close", component=self._component)
-        content = self._comp.content
-        assert content is not None
-        if len(content) + len(chunk) > self._comp.capacity:
+        end = self._position + len(chunk)
+        if end > self._comp.capacity:
             self.abort()
             raise FlashError(
                 f"component {self._component!r} is full ({self._comp.capacity} bytes)",
                 component=self._component,
             )
-        content += chunk
+        if end <= len(self._buffer):
+            self._buffer[self._position : end] = chunk
+        else:
+            del self._buffer[self._position :]
+            self._buffer += chunk
+        self._position = end
         self._comp.generation += 1
 
     def close(self) -> None:
         if self._open:
             self._open = False
-            content = self._comp.content
-            self._platform.log.append(("write", self._component, len(content or b"")))
+            del self._buffer[self._position :]
+            self._platform.log.append(("write", self._component, self._position))
 
     def abort(self) -> None:
         self._open = False
@@ -175,7 +185,8 @@ class InMemoryPlatform:
         content = self._get(component).content
         if content is None:
             return b""
-        return bytes(content[offset : offset + length])
+        with memoryview(content) as view:
+            return bytes(view[offset : offset + length])
 
     def content(self, component: ComponentId) -> bytes | None:
         """The whole content of a component (test helper, not part of the protocol)."""
@@ -189,7 +200,7 @@ class InMemoryPlatform:
                 f"payload of {size_hint} bytes does not fit component {component!r} ({comp.capacity})",
                 component=component,
             )
-        return _MemoryWriter(self, component)
+        return _MemoryWriter(self, component, size_hint)
 
     def copy(self, destination: ComponentId, source: ComponentId) -> None:
         src, dst = self._get(source), self._get(destination)
