@@ -13,11 +13,12 @@ from typing import Any
 from suitlib.delta.body import ChunkDecoder
 from suitlib.delta.errors import (
     DeltaFormatError,
+    DeltaRamError,
     DeltaSourceMismatchError,
     DeltaTargetMismatchError,
     DeltaTruncatedError,
 )
-from suitlib.delta.format import COMPRESSION_NAMES, PatchHeader, parse_header
+from suitlib.delta.format import COMPRESSION_NAMES, PatchHeader, applier_ram, parse_header
 from suitlib.delta.stream import PatchStream
 
 
@@ -46,6 +47,12 @@ def apply_patch(source: bytes, patch: bytes) -> bytes:
     out = bytearray()
 
     def on_header(header: PatchHeader) -> None:
+        lz = header.lzma
+        needed = applier_ram(header.compression, lz.dict_size, lz.lc, lz.lp)
+        if needed > header.ram_bytes:
+            raise DeltaRamError(f"the patch declares {header.ram_bytes} bytes of applier RAM but "
+                                f"its parameters need {needed}", declared=header.ram_bytes,
+                                needed=needed)
         check_source(header, source)
 
     def open_chunk(index: int, _offset: int) -> ChunkDecoder:

@@ -200,6 +200,8 @@ class PatchHeader:
         out += bytes((VERSION, flags, self.compression, self.transform))
         if self.compression == COMPRESSION_LZMA:
             out += bytes((self.lzma.props_byte(), self.lzma.dict_size.bit_length() - 1))
+        else:
+            out += b"\x00\x00"
         out += encode_varint(self.source_size)
         out += encode_varint(self.target_size)
         out += self.source_digest + self.target_digest
@@ -235,11 +237,10 @@ def parse_header(data: bytes | bytearray | memoryview) -> PatchHeader | None:
     version, flags, compression, transform = data[4], data[5], data[6], data[7]
     pos = 8
     lz = LzmaParams()
-    if compression == COMPRESSION_LZMA:
-        if not need(pos + 2):
-            return None
-        props, dict_log2 = data[pos], data[pos + 1]
-        pos += 2
+    if not need(pos + 2):
+        return None
+    props, dict_log2 = data[pos], data[pos + 1]
+    pos += 2
     fields: list[int] = []
     for _ in range(2):
         got = decode_varint(data, pos)

@@ -17,14 +17,28 @@ except ImportError:  # pragma: no cover - exercised only without the dependency
     _divsufsort = None
     _kasai = None
 
-_BIG = np.int64(1) << np.int64(40)
 
 
-def _segmented_running_min(values: np.ndarray, segment: np.ndarray) -> np.ndarray:
-    """Running minimum of ``values`` restarting wherever ``segment`` increases."""
-    shifted = values.astype(np.int64) - segment.astype(np.int64) * _BIG
-    acc = np.minimum.accumulate(shifted)
-    return acc + segment.astype(np.int64) * _BIG
+def _nearest_source_lcp(lcp_prev: np.ndarray, is_src: np.ndarray, sa: np.ndarray
+                        ) -> tuple[np.ndarray, np.ndarray]:
+    """For every rank r: LCP with the nearest source suffix at a smaller rank, and its position.
+
+    ``lcp_prev[r]`` is LCP(sa[r-1], sa[r]). The LCP with the source suffix at rank o < r is the
+    minimum of ``lcp_prev[o+1 .. r]``: a running minimum that restarts after every source rank,
+    computed in one pass by offsetting each segment below all earlier ones.
+    """
+    seg = np.cumsum(is_src, dtype=np.int64)
+    seg[1:] = seg[:-1].copy()
+    seg[0] = 0
+    big = np.int64(len(lcp_prev) + 1)
+    shifted = lcp_prev - seg * big
+    np.minimum.accumulate(shifted, out=shifted)
+    length = shifted + seg * big
+    src_ranks = np.flatnonzero(is_src)
+    has = seg > 0
+    pos = sa[src_ranks[np.maximum(seg - 1, 0)]]
+    length[~has] = 0
+    return length, pos
 
 
 def _suffix_array(text: bytes) -> tuple[np.ndarray, np.ndarray]:
@@ -33,7 +47,7 @@ def _suffix_array(text: bytes) -> tuple[np.ndarray, np.ndarray]:
     arr = np.frombuffer(text, dtype=np.uint8).copy()
     sa = _divsufsort(arr)
     lcp = _kasai(arr, sa)
-    return np.asarray(sa, dtype=np.int64), np.asarray(lcp, dtype=np.int64)
+    return sa.astype(np.int64), lcp
 
 
 def longest_matches(source: bytes, target: bytes) -> tuple[np.ndarray, np.ndarray]:
@@ -46,34 +60,17 @@ def longest_matches(source: bytes, target: bytes) -> tuple[np.ndarray, np.ndarra
     sa, lcp = _suffix_array(source + target)
     total = n_src + n_tgt
     is_src = sa < n_src
-    # lcp_prev[r] = LCP(sa[r-1], sa[r]); lcp_prev[0] = 0.
     lcp_prev = np.empty(total, dtype=np.int64)
     lcp_prev[0] = 0
     lcp_prev[1:] = lcp[:-1]
-
-    # Upwards: nearest source suffix at a smaller rank.
-    seen = np.cumsum(is_src)  # source suffixes at ranks <= r
-    seg_up = np.empty(total, dtype=np.int64)
-    seg_up[0] = 0
-    seg_up[1:] = seen[:-1]
-    up_len = _segmented_running_min(lcp_prev, seg_up)
-    src_ranks = np.flatnonzero(is_src)
-    up_pos = np.where(seg_up > 0, sa[src_ranks[np.maximum(seg_up - 1, 0)]], 0)
-    up_len = np.where(seg_up > 0, up_len, 0)
-
-    # Downwards: the same on the reversed order; LCP(sa[r], sa[r+1]) is lcp[r].
-    rev_src = is_src[::-1]
-    seen_r = np.cumsum(rev_src)
-    seg_dn = np.empty(total, dtype=np.int64)
-    seg_dn[0] = 0
-    seg_dn[1:] = seen_r[:-1]
-    lcp_next_rev = np.empty(total, dtype=np.int64)
-    lcp_next_rev[0] = 0
-    lcp_next_rev[1:] = lcp[::-1][1:]
-    dn_len = _segmented_running_min(lcp_next_rev, seg_dn)
-    src_ranks_rev = np.flatnonzero(rev_src)
-    dn_pos = np.where(seg_dn > 0, sa[::-1][src_ranks_rev[np.maximum(seg_dn - 1, 0)]], 0)
-    dn_len = np.where(seg_dn > 0, dn_len, 0)[::-1]
+    up_len, up_pos = _nearest_source_lcp(lcp_prev, is_src, sa)
+    # Downwards: the same on the reversed rank order, where LCP(rank q-1, rank q) of the
+    # reversed order is lcp[total-1-q].
+    lcp_rev = np.empty(total, dtype=np.int64)
+    lcp_rev[0] = 0
+    lcp_rev[1:] = lcp[::-1][1:]
+    dn_len, dn_pos = _nearest_source_lcp(lcp_rev, is_src[::-1], sa[::-1])
+    dn_len = dn_len[::-1]
     dn_pos = dn_pos[::-1]
 
     # A source suffix's match must stop at the end of the source.

@@ -21,8 +21,12 @@ class Setup:
 
 def setup_for(profile_name: str, *, in_place: bool) -> Setup:
     profile = load_profile(profile_name)
-    primary, secondary, storage = (profile.slot(n) for n in ("primary", "secondary", "storage"))
-    state = Region(storage.offset, storage.size)
+    primary, secondary = profile.slot("primary"), profile.slot("secondary")
+    try:
+        storage = profile.slot("storage")
+        state = Region(storage.offset, storage.size)
+    except KeyError:  # no storage region (stm32f4): two 16 KiB sectors below the slots
+        state = Region(0x4000, 0x8000)
     if in_place:
         layout = ApplyLayout.single_slot(Region(primary.offset, primary.size), state)
     else:
