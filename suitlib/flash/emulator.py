@@ -359,14 +359,16 @@ class FlashEmulator:
         """The stored bytes (no read noise, no flips, no power or wear checks)."""
         if length is None:
             length = self._size - address
-        self._check_range(address, length)
+        if address < 0 or length < 0 or address + length > self._size:
+            self._check_range(address, length)
         return self._get(address, length) if length else b""
 
     # --- FlashDevice operations ---------------------------------------------------------
 
     def read(self, address: int, length: int) -> bytes:
         """Read ``length`` bytes at any alignment (F3 noise, F6 read errors, F7 flips apply)."""
-        self._check_range(address, length)
+        if address < 0 or length < 0 or address + length > self._size:
+            self._check_range(address, length)
         if not self._powered:
             raise PowerLoss(self._ops, "device is off; call power_cycle()")
         self.stats.reads += 1
@@ -764,6 +766,9 @@ class FlashEmulator:
     def _sectors_in(self, address: int, length: int) -> range:
         if length <= 0:
             return range(0)
+        u = self._uniform
+        if u:
+            return range(address // u, (address + length - 1) // u + 1)
         return range(self._sector_index(address), self._sector_index(address + length - 1) + 1)
 
     def _check_range(self, address: int, length: int) -> None:
@@ -773,11 +778,27 @@ class FlashEmulator:
                 address=address, length=length, size=self._size)
 
     def _get(self, address: int, length: int) -> bytes:
+        """Stored bytes of a range (bounds already checked; any length >= 1)."""
+        u = self._uniform
+        if u:
+            si = address // u
+            end = address + length
+            if end <= (si + 1) * u:  # one sector: one slice
+                off = address - si * u
+                return bytes(self._data[si][off:off + length])
+            parts = [self._data[si][address - si * u:]]
+            si += 1
+            while (si + 1) * u <= end:
+                parts.append(self._data[si])
+                si += 1
+            if si * u < end:
+                parts.append(self._data[si][:end - si * u])
+            return b"".join(parts)
         parts = []
         for s in self._sectors_in(address, length):
             sec = self._secs[s]
             lo = max(address, sec.offset) - sec.offset
-            hi = min(address + length, sec.end) - sec.offset
+            hi = min(address + length, sec.offset + sec.size) - sec.offset
             parts.append(self._data[s][lo:hi])
         return b"".join(parts)
 
