@@ -9,7 +9,7 @@ Built on pycryptodome. Public API:
 - signing: the :class:`Signer` protocol, :class:`KeySigner`, :class:`MacSigner`,
   :func:`create_message`, :func:`to_be_signed`, :func:`assemble`;
 - verifying: :class:`TrustAnchor`, :class:`TrustAnchors`, :class:`VerifiedSigner`,
-  :class:`Threshold`.
+  :class:`Threshold`, :func:`verify_blocks` (any :class:`Verifier`).
 """
 
 from suitlib.cose.algorithms import Algorithm, algorithm_from_id, algorithm_from_name
@@ -27,7 +27,7 @@ from suitlib.cose.keys import (
 )
 from suitlib.cose.messages import CoseMessage, Mac0, Sign1, decode_message, mac_structure, sig_structure
 from suitlib.cose.signer import KeySigner, MacSigner, Signer, assemble, create_message, to_be_signed
-from suitlib.cose.trust import ANY_ONE, Policy, Threshold, TrustAnchor, TrustAnchors, VerifiedSigner, Verifier
+from suitlib.cose.trust import ANY_ONE, Policy, Threshold, TrustAnchor, TrustAnchors, VerifiedSigner, Verifier, verify_blocks
 
 __all__ = [
     "ANY_ONE", "Algorithm", "CoseMessage", "HeaderLabel", "Headers", "KeySigner", "KeyType", "Mac0",
@@ -35,5 +35,5 @@ __all__ = [
     "TrustAnchor", "TrustAnchors", "VerifiedSigner", "Verifier", "algorithm_from_id", "algorithm_from_name",
     "assemble", "create_message", "decode_message", "export_cose_key", "import_cose_key", "load_pem",
     "load_private_pem", "load_public_pem", "mac_structure", "sig_structure", "signature_to_raw",
-    "to_be_signed",
+    "to_be_signed", "verify_blocks",
 ]

@@ -126,25 +126,36 @@ class TrustAnchors:
         external_aad: bytes = b"",
     ) -> tuple[VerifiedSigner, ...]:
         """Verify every block, then apply ``policy``; returns the blocks that verified."""
-        if not messages:
-            raise SignatureError("the envelope is not signed", hint="sign it with `suit sign`")
-        verified: list[VerifiedSigner] = []
-        reasons: list[str] = []
-        unsupported: list[UnsupportedError] = []
-        for index, message in enumerate(messages):
-            try:
-                anchor = self.verify(message, payload, external_aad=external_aad)
-            except UnsupportedError as exc:
-                unsupported.append(exc)
-                reasons.append(f"block {index}: {exc.message}")
-                continue
-            except SignatureError as exc:
-                reasons.append(f"block {index}: {exc.message}")
-                continue
-            verified.append(VerifiedSigner(index, message.alg, message.kid, anchor))
-        if not verified and unsupported and len(unsupported) == len(messages):
-            raise unsupported[0]
-        if not verified:
-            raise SignatureError(f"no authentication block verifies: {'; '.join(reasons)}", reasons=reasons)
-        policy.check(verified, len(messages))
-        return tuple(verified)
+        return verify_blocks(self, messages, payload, policy=policy, external_aad=external_aad)
+
+
+def verify_blocks(
+    verifier: Verifier, messages: Sequence[CoseMessage], payload: bytes, *, policy: Policy = ANY_ONE,
+    external_aad: bytes = b"",
+) -> tuple[VerifiedSigner, ...]:
+    """Check each block with ``verifier`` (any :class:`Verifier`: trust anchors, an HSM, a
+    remote service), then apply ``policy``. Blocks with unsupported algorithms are skipped;
+    if none verifies, :class:`SignatureError` (or :class:`UnsupportedError` if every block
+    used an unsupported algorithm)."""
+    if not messages:
+        raise SignatureError("the envelope is not signed", hint="sign it with `suit sign`")
+    verified: list[VerifiedSigner] = []
+    reasons: list[str] = []
+    unsupported: list[UnsupportedError] = []
+    for index, message in enumerate(messages):
+        try:
+            anchor = verifier.verify(message, payload, external_aad=external_aad)
+        except UnsupportedError as exc:
+            unsupported.append(exc)
+            reasons.append(f"block {index}: {exc.message}")
+            continue
+        except SignatureError as exc:
+            reasons.append(f"block {index}: {exc.message}")
+            continue
+        verified.append(VerifiedSigner(index, message.alg, message.kid, anchor))
+    if not verified and unsupported and len(unsupported) == len(messages):
+        raise unsupported[0]
+    if not verified:
+        raise SignatureError(f"no authentication block verifies: {'; '.join(reasons)}", reasons=reasons)
+    policy.check(verified, len(messages))
+    return tuple(verified)

@@ -10,7 +10,7 @@ blocks against trust anchors, and refuses unsigned envelopes unless explicitly a
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Literal
 
 from suitlib.cose import (
@@ -24,17 +24,33 @@ from suitlib.cose import (
     TrustAnchor,
     TrustAnchors,
     VerifiedSigner,
+    Verifier,
     assemble,
     create_message,
     decode_message,
     signature_to_raw,
     to_be_signed,
+    verify_blocks,
 )
-from suitlib.errors import InputError, LimitExceededError, SignatureError, VerificationError
+from suitlib.errors import (
+    DigestMismatchError,
+    InputError,
+    LimitExceededError,
+    SignatureError,
+    UnsupportedError,
+    VerificationError,
+)
 from suitlib.limits import DEFAULT_LIMITS, Limits
-from suitlib.errors import DigestMismatchError
 from suitlib.manifest import digests
-from suitlib.manifest.model import AuthenticationWrapper, Envelope
+from suitlib.manifest.model import (
+    SEVERABLE_FIELDS,
+    AuthenticationWrapper,
+    CommandSequence,
+    Envelope,
+    Parameters,
+    TryEach,
+)
+from suitlib.manifest.numbers import Parameter
 
 SignMode = Literal["error", "append", "replace"]
 
@@ -47,13 +63,57 @@ class UnauthenticatedMemberError(VerificationError):
     default_hint = "remove the unknown envelope members, or allow them explicitly"
 
 
+def _uris_in(value: object) -> Iterator[str]:
+    """Every ``suit-parameter-uri`` value in a command sequence, however deeply nested."""
+    if isinstance(value, CommandSequence):
+        for command in value:
+            yield from _uris_in(command.argument)
+    elif isinstance(value, TryEach):
+        for sequence in value.sequences:
+            yield from _uris_in(sequence)
+    elif isinstance(value, Parameters):
+        uri = value.get(Parameter.URI)
+        if isinstance(uri, str):
+            yield uri
+    elif isinstance(value, Mapping):  # override-multiple: component index -> Parameters
+        for params in value.values():
+            yield from _uris_in(params)
+
+
+def referenced_uris(env: Envelope) -> set[str]:
+    """The URIs the manifest's command sequences (inline or carried severed) refer to."""
+    m = env.manifest
+    sequences: list[object] = [m.common.shared_sequence, m.validate, m.load, m.invoke, m.uninstall]
+    sequences += [env.member(key) for key in SEVERABLE_FIELDS]
+    return {uri for seq in sequences if seq is not None for uri in _uris_in(seq)}
+
+
 def check_members_covered(env: Envelope) -> None:
-    """Refuse envelope extension members (unknown keys): nothing authenticates them (§8.2)."""
+    """Refuse envelope members that nothing authenticates (§8.2, §7.6):
+
+    unknown extension keys (:class:`UnauthenticatedMemberError`), integrated payloads that no
+    ``suit-parameter-uri`` of the manifest refers to (as ``#key`` or ``key``; those that are
+    referred to are checked against their image digest when fetched), and delegation chains,
+    which suitlib does not verify (:class:`UnsupportedError`).
+    """
     if env.extensions:
         keys = ", ".join(repr(k) for k in env.extensions)
         raise UnauthenticatedMemberError(
             f"the envelope carries unknown members ({keys}) that no signature or digest covers",
             keys=[repr(k) for k in env.extensions],
+        )
+    if env.integrated:
+        uris = referenced_uris(env)
+        stray = [k for k in env.integrated if k not in uris and f"#{k}" not in uris]
+        if stray:
+            raise UnauthenticatedMemberError(
+                f"integrated payload(s) {', '.join(map(repr, stray))} are not referred to by the manifest",
+                keys=stray,
+            )
+    if env.delegation is not None:
+        raise UnsupportedError(
+            "the envelope carries a delegation chain (suit-delegation), which suitlib does not verify",
+            hint="remove the delegation chain, or allow unknown members explicitly",
         )
 
 
@@ -161,13 +221,16 @@ def decode_blocks(env: Envelope) -> tuple[CoseMessage, ...]:
     )
 
 
-def as_trust_anchors(keys: TrustAnchors | Iterable[TrustAnchor | PublicKey | SymmetricKey]) -> TrustAnchors:
-    return keys if isinstance(keys, TrustAnchors) else TrustAnchors(keys)
+def as_verifier(keys: Verifier | Iterable[TrustAnchor | PublicKey | SymmetricKey]) -> Verifier:
+    """A :class:`Verifier` as is (trust anchors, an HSM adapter …), or trust anchors from keys."""
+    if callable(getattr(keys, "verify", None)):
+        return keys  # type: ignore[return-value]
+    return TrustAnchors(keys)  # type: ignore[arg-type]
 
 
 def verify_envelope(
     env: Envelope,
-    trust_anchors: TrustAnchors | Iterable[TrustAnchor | PublicKey | SymmetricKey],
+    trust_anchors: Verifier | Iterable[TrustAnchor | PublicKey | SymmetricKey],
     *,
     allow_unsigned: bool = False,
     allow_unknown_members: bool = False,
@@ -184,7 +247,7 @@ def verify_envelope(
     (:class:`UnauthenticatedMemberError`). An envelope without blocks raises :class:`SignatureError` unless
     ``allow_unsigned``, in which case the result is empty.
     """
-    anchors = as_trust_anchors(trust_anchors)
+    verifier = as_verifier(trust_anchors)
     check_manifest_digest(env)
     messages = decode_blocks(env)
     if not messages:
@@ -195,7 +258,7 @@ def verify_envelope(
             "the envelope is not signed",
             hint="sign it with `suit sign`, or explicitly allow unsigned envelopes",
         )
-    verified = anchors.verify_messages(messages, payload_of(env), policy=policy)
+    verified = verify_blocks(verifier, messages, payload_of(env), policy=policy)
     _check_carried(env, allow_unknown_members)
     return verified
 

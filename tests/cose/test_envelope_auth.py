@@ -181,3 +181,56 @@ def test_kid_selects_among_several_anchors(vectors_dir: Path) -> None:
     lying = sign_envelope(env, KeySigner(keys[b"b"], kid=b"a"))
     with pytest.raises(SignatureError):
         verify_envelope(lying, anchors)
+
+
+class _EcdsaPackageVerifier:
+    """A :class:`Verifier` that is not suitlib's: verification done by the ``ecdsa`` package."""
+
+    def __init__(self, vk: ecdsa.VerifyingKey, anchor: TrustAnchor) -> None:
+        self.vk, self.anchor, self.calls = vk, anchor, 0
+
+    def verify(self, message, payload: bytes, *, external_aad: bytes = b"") -> TrustAnchor:
+        self.calls += 1
+        try:
+            self.vk.verify(message.signature, message.to_be_signed(payload, external_aad),
+                           hashfunc=hashlib.sha256, sigdecode=ecdsa.util.sigdecode_string)
+        except ecdsa.BadSignatureError:
+            raise SignatureError("rejected by the external verifier") from None
+        return self.anchor
+
+
+def test_a_custom_verifier_plugs_into_verify_envelope(vectors_dir: Path, spec_keys) -> None:
+    vk = ecdsa.VerifyingKey.from_pem((vectors_dir / "public_key.pem").read_text())
+    verifier = _EcdsaPackageVerifier(vk, TrustAnchor(spec_keys[1], name="external"))
+    (v,) = verify_envelope(load(vectors_dir, "example4-signed.cbor"), verifier)
+    assert v.anchor.name == "external" and verifier.calls == 1
+    resigned = sign_envelope(load(vectors_dir, "example4-signed.cbor"), KeySigner(PrivateKey.generate(KeyType.P256)),
+                             mode="replace")
+    with pytest.raises(SignatureError, match="external verifier"):
+        verify_envelope(resigned, verifier)
+
+
+def _resigned(env, key: PrivateKey, **changes):
+    """``env`` with ``changes`` that leave the manifest alone, signed again."""
+    changed = dataclasses.replace(env, **changes)
+    changed.__dict__["manifest_bstr"] = env.manifest_bstr
+    return sign_envelope(changed, KeySigner(key), mode="replace")
+
+
+def test_integrated_payloads_must_be_referred_to_by_the_manifest(vectors_dir: Path, spec_keys) -> None:
+    env = load(vectors_dir, "example1-unsigned.cbor")  # install fetches http://example.com/file.bin
+    referenced = _resigned(env, spec_keys[0], integrated={"http://example.com/file.bin": b"image"})
+    assert verify_envelope(decode_envelope(encode_envelope(referenced)), [spec_keys[1]])
+    stray = _resigned(env, spec_keys[0], integrated={"#other": b"image"})
+    with pytest.raises(UnauthenticatedMemberError, match="#other"):
+        verify_envelope(decode_envelope(encode_envelope(stray)), [spec_keys[1]])
+    assert verify_envelope(stray, [spec_keys[1]], allow_unknown_members=True)
+
+
+def test_delegation_chains_are_not_silently_trusted(vectors_dir: Path, spec_keys) -> None:
+    from suitlib.errors import UnsupportedError
+
+    env = _resigned(load(vectors_dir, "example0-unsigned.cbor"), spec_keys[0], delegation=b"\x80")
+    with pytest.raises(UnsupportedError, match="delegation"):
+        verify_envelope(decode_envelope(encode_envelope(env)), [spec_keys[1]])
+    assert verify_envelope(env, [spec_keys[1]], allow_unknown_members=True)
