@@ -120,8 +120,11 @@ class _BoundedSink:
         self._limit = limit
         self._what = what
         self.count = 0
+        self.closed = False
 
     def write(self, chunk: bytes) -> None:
+        if self.closed:
+            raise TransportError("data after the end of the transfer", reason=11)
         self.count += len(chunk)
         if self.count > self._limit:
             raise LimitExceededError(
@@ -132,7 +135,9 @@ class _BoundedSink:
         self._inner.write(chunk)
 
     def close(self) -> None:
-        self._inner.close()
+        if not self.closed:
+            self.closed = True
+            self._inner.close()
 
 
 def _compare(expected: bytes, actual: bytes) -> bool:
@@ -463,6 +468,7 @@ class Interpreter:
                 raise
             self.tainted.discard(index)  # the manifest itself is authenticated
             self.verified.pop(index, None)
+            self.measured.pop(index, None)
         elif code in (Cmd.DIRECTIVE_COPY, Cmd.DIRECTIVE_SWAP):
             self._copy_or_swap(index, swap=code == Cmd.DIRECTIVE_SWAP)
         elif code == Cmd.DIRECTIVE_INVOKE:
@@ -569,21 +575,25 @@ class Interpreter:
         if not isinstance(uri, str):
             raise ValidationError("uri must be a text string", reason=8)
         size = params.get(Param.IMAGE_SIZE)
-        limit = self.limits.max_fetch_size
-        what = "the fetch limit"
-        if isinstance(size, int) and not isinstance(size, bool) and size < limit:
-            limit, what = size, "image-size"
+        if not isinstance(size, int) or isinstance(size, bool):
+            size = None
         component = self.components[index]
         arguments = params.get(Param.FETCH_ARGUMENTS)
-        writer = self.platform.open_writer(component, size_hint=size if isinstance(size, int) else None)
+        writer = self.platform.open_writer(component, size_hint=size)
         self.verified.pop(index, None)
+        self.measured.pop(index, None)
         self.tainted.add(index)
+        # what reaches the component is bounded by image-size (THREAT.IMG.EXTRA) …
         sink: ChunkSink = writer
+        if size is not None and size < self.limits.max_fetch_size:
+            sink = _BoundedSink(sink, size, "image-size")
+        # … a transformer (e.g. a delta applier) may turn the transferred bytes into the image …
         for transformer in self.transformers:
             front = transformer(params, component, sink, self.platform)
             if front is not None:
                 sink = front
-        bounded = _BoundedSink(sink, limit, what)
+        # … and what is transferred is bounded by the fetch limit
+        bounded = _BoundedSink(sink, self.limits.max_fetch_size, "the fetch limit")
         try:
             if uri in self.program.integrated_payloads:
                 data = self.program.integrated_payloads[uri]
@@ -594,6 +604,8 @@ class Interpreter:
                 raise TransportError(f"integrated payload {uri} is not in the envelope", uri=uri, reason=11)
             else:
                 self.platform.fetcher().fetch(uri, bounded, fetch_arguments=arguments)
+            if not bounded.closed:
+                raise TransportError(f"the transfer of {uri} ended without completing", uri=uri, reason=11)
         except SuitError:
             writer.abort()
             raise
