@@ -8,8 +8,8 @@ bits differ from the erased value), repeated to fill the unit. Consequences:
 - a torn program lands only a subset of the bits that should change, so it can read as the
   erased value, as garbage, or, if every bit landed, as the exact record — never as another
   valid record (no codeword's changed bits are a strict subset of another's);
-- a unit is read ``reads`` times (more on disagreement); it is a record only if a strict
-  majority of reads return the same codeword.
+- a unit is read ``reads`` times (15 when they disagree); it is a record only if the reads
+  settle on one codeword (see :func:`majority`).
 
 A *log* is an area of record units appended in order, each programmed once per erase. After a
 reset the writer skips one unit past the last unit that reads non-erased (the "guard unit"), so a
@@ -58,7 +58,7 @@ def decode(raw: bytes, payload_size: int, erase_value: int) -> bytes | None:
     return payload
 
 
-EXTRA_READS = 3
+EXTRA_READS = 13
 
 
 def read_agreed(flash: FlashDevice, offset: int, length: int, reads: int) -> list[bytes]:
@@ -71,12 +71,16 @@ def read_agreed(flash: FlashDevice, offset: int, length: int, reads: int) -> lis
 
 
 def majority(raws: list[bytes]) -> bytes | None:
-    """The value a strict majority of reads agree on, else ``None`` (unstable or torn)."""
+    """The value most reads agree on — at least 3 of them and no tie — else ``None``
+    (unstable torn bits read differently every time and never qualify)."""
     first = raws[0]
     if all(r == first for r in raws[1:]):
         return first
-    best = max(set(raws), key=raws.count)
-    return best if 2 * raws.count(best) > len(raws) else None
+    counts = sorted(((raws.count(r), r) for r in set(raws)), reverse=True)
+    best_n, best = counts[0]
+    if best_n >= 3 and (len(counts) == 1 or counts[1][0] < best_n):
+        return best
+    return None
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from suitlib.bootloader import image as container
 from suitlib.bootloader.copy import copy_region
 from suitlib.bootloader.counter import read_counter, update_counter
-from suitlib.bootloader.decision import Action, decide, primary_confirmed
+from suitlib.bootloader.decision import Action, Decision, decide, primary_confirmed
 from suitlib.bootloader.layout import Slot, SlotLayout, plan_layout
 from suitlib.bootloader.records import Log
 from suitlib.bootloader.swap import STEPS_PER_SECTOR, run_swap
@@ -80,17 +80,37 @@ class ReferenceBootloader:
         return plan_layout(flash, scratch=self.strategy == "swap", reserve_boot=self.reserve_boot,
                            erase_block=block if self.honour_erase_block else None)
 
+    def max_image_size(self, flash: FlashDevice) -> int:
+        """The largest image that fits the primary slot with its header and envelope."""
+        lay = self.layout(flash)
+        env = len(self.verifier.make_envelope(b"", 0))
+        return lay.primary.capacity - container.container_size(0, env, flash.write_unit)
+
     def envelope_for(self, image: bytes, security_counter: int) -> bytes:
         return self.verifier.make_envelope(image, security_counter)
+
+    # --- the parts a variant may replace (the conformance tests' broken bootloaders do) --
+
+    def read_state(self, flash: FlashDevice, lay: SlotLayout, slot: Slot) -> tuple[TrailerState, Log]:
+        return read_trailer(flash, lay, slot, self.reads)
+
+    def table(self, p: TrailerState, s: TrailerState) -> Decision:
+        return decide(p, s)
+
+    def swap_steps(self, flash: FlashDevice, lay: SlotLayout, log: Log, n: int, start: int) -> None:
+        run_swap(flash, lay, log, n, start, self.chunk)
+
+    def may_advance_counter(self, p: TrailerState) -> bool:
+        return primary_confirmed(p)
 
     # --- the boot -----------------------------------------------------------------------
 
     def boot(self, flash: FlashDevice) -> BootResult:
         """One boot from reset: finish or start an operation, then verify and pick the image."""
         lay = self.layout(flash)
-        p, plog = read_trailer(flash, lay, lay.primary, self.reads)
-        s, slog = read_trailer(flash, lay, lay.secondary, self.reads)
-        d = decide(p, s)
+        p, plog = self.read_state(flash, lay, lay.primary)
+        s, slog = self.read_state(flash, lay, lay.secondary)
+        d = self.table(p, s)
         actions: list[str] = [f"row{d.row}:{d.action.value}"]
         if d.action is Action.RESUME:
             self._resume(flash, lay, p, plog, d.swap_type)
@@ -115,7 +135,7 @@ class ReferenceBootloader:
         stored = read_counter(flash, lay, self.reads)
         if cand is None or not verdict.accepted or verdict.security_counter < stored:
             if _is_trial(p):  # nothing valid to fall back to: keep the running image
-                _, plog = read_trailer(flash, lay, lay.primary, self.reads)
+                _, plog = self.read_state(flash, lay, lay.primary)
                 plog.append(payload(Kind.IMAGE_OK))
             erase_area(flash, lay.secondary.trailer.sectors)
             why = verdict.reason if not verdict.accepted else "security counter below stored"
@@ -130,7 +150,7 @@ class ReferenceBootloader:
             n = max(n, lay.primary.sectors_for(cur.total(wu)))
         plog = format_trailer(flash, lay, lay.primary)
         plog.append(payload(Kind.SWAP_INFO, int(kind) << 20 | n))
-        run_swap(flash, lay, plog, n, 0, self.chunk)
+        self.swap_steps(flash, lay, plog, n, 0)
         self._finish(flash, lay, plog, kind, image_ok=False)
         return "swap:" + kind.name.lower()
 
@@ -138,13 +158,13 @@ class ReferenceBootloader:
                 kind: SwapType) -> None:
         n = p.swap.sectors if p.swap is not None else len(lay.primary.image_sectors)
         n = min(n, len(lay.primary.image_sectors))
-        run_swap(flash, lay, plog, n, min(p.progress, STEPS_PER_SECTOR * n), self.chunk)
+        self.swap_steps(flash, lay, plog, n, min(p.progress, STEPS_PER_SECTOR * n))
         self._finish(flash, lay, plog, kind, image_ok=p.image_ok)
 
     def _finish(self, flash: FlashDevice, lay: SlotLayout, plog: Log, kind: SwapType,
                 image_ok: bool) -> None:
         """Retire the request, then record the outcome (copy_done last)."""
-        s, _ = read_trailer(flash, lay, lay.secondary, self.reads)
+        s, _ = self.read_state(flash, lay, lay.secondary)
         if s.touched:
             erase_area(flash, lay.secondary.trailer.sectors)
         if kind in (SwapType.PERM, SwapType.REVERT) and not image_ok:
@@ -170,7 +190,7 @@ class ReferenceBootloader:
                 if cand is not None and sv.accepted:
                     slog = format_trailer(flash, lay, lay.secondary)
                     slog.append(payload(Kind.REQUEST, SwapType.PERM))
-                    p, _ = read_trailer(flash, lay, lay.primary, self.reads)
+                    p, _ = self.read_state(flash, lay, lay.primary)
                     actions.append("bootstrap:" + self._start(flash, lay, p, SwapType.PERM))
                     return self._boot_primary(flash, lay, actions, allow_bootstrap=False)
             return BootResult(False, actions=tuple(actions), reason=verdict.reason)
@@ -178,8 +198,8 @@ class ReferenceBootloader:
         if verdict.security_counter < stored:
             return BootResult(False, actions=tuple(actions),
                               reason=f"security counter {verdict.security_counter} < {stored}")
-        p, _ = read_trailer(flash, lay, lay.primary, self.reads)
-        if primary_confirmed(p) and verdict.security_counter > stored:
+        p, _ = self.read_state(flash, lay, lay.primary)
+        if self.may_advance_counter(p) and verdict.security_counter > stored:
             update_counter(flash, lay, verdict.security_counter, self.reads)
             actions.append(f"counter:{verdict.security_counter}")
         return BootResult(True, c.image, c.envelope, verdict.security_counter, tuple(actions))
@@ -214,7 +234,7 @@ class ReferenceBootloader:
     def set_confirmed(self, flash: FlashDevice) -> None:
         """Confirm the running trial image (a no-op if it is not a trial)."""
         lay = self.layout(flash)
-        p, plog = read_trailer(flash, lay, lay.primary, self.reads)
+        p, plog = self.read_state(flash, lay, lay.primary)
         if _is_trial(p):
             plog.append(payload(Kind.IMAGE_OK))
 
@@ -243,8 +263,8 @@ class ReferenceBootloader:
 
     def status(self, flash: FlashDevice) -> SlotStatus:
         lay = self.layout(flash)
-        p, _ = read_trailer(flash, lay, lay.primary, self.reads)
-        s, _ = read_trailer(flash, lay, lay.secondary, self.reads)
+        p, _ = self.read_state(flash, lay, lay.primary)
+        s, _ = self.read_state(flash, lay, lay.secondary)
         in_progress = (p.swap is not None or p.progress > 0) and not p.copy_done
         return SlotStatus(primary_confirmed(p), _is_trial(p), s.request, in_progress)
 

@@ -11,7 +11,7 @@ A replay id (``scenario:device:cut=417:torn=prefix``) re-runs one point from scr
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -406,3 +406,34 @@ def parse_id(rid: str, devices: dict[str, Device]) -> tuple[Scenario, Device, Fa
     cold = "cold" in rest
     rest = [t for t in rest if t != "cold"]
     return scenario, device, parse_fault_id(":".join(rest)), cold
+
+
+# --- whole suite ----------------------------------------------------------------------------
+
+
+def select(devices: dict[str, Device], names: Iterable[str]) -> dict[str, Device]:
+    names = list(names)
+    if not names:
+        return devices
+    missing = [n for n in names if n not in devices]
+    if missing:
+        raise InputError(f"unknown profile(s): {', '.join(missing)}",
+                         hint="profiles: " + ", ".join(sorted(devices)))
+    return {n: devices[n] for n in names}
+
+
+def plan_pairs(suite: Suite, devices: dict[str, Device], scenario_ids: Iterable[str],
+               schedules: set[str]) -> list[tuple[Scenario, Device]]:
+    """The (scenario, device) pairs a run covers."""
+    from suitlib.conformance.scenarios import SCENARIOS
+    ids = set(scenario_ids)
+    unknown = ids - set(BY_ID)
+    if unknown:
+        raise InputError(f"unknown scenario(s): {', '.join(sorted(unknown))}")
+    bad = schedules - set(SCHEDULES)
+    if bad:
+        raise InputError(f"unknown schedule(s): {', '.join(sorted(bad))}",
+                         hint="schedules: " + ", ".join(SCHEDULES))
+    return [(s, d) for s in SCENARIOS if (not ids or s.id in ids)
+            and applicable(s, suite.caps) and s.schedules & schedules
+            for d in devices.values()]
