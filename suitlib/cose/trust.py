@@ -7,6 +7,7 @@ and ``kid`` fit; a :class:`Policy` then decides whether the verified signers are
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -77,18 +78,27 @@ class Policy(Protocol):
 
 @dataclass(frozen=True)
 class Threshold:
-    """At least ``k`` distinct trust anchors must have verified a block (k = 1: any one)."""
+    """At least ``k`` distinct keys must have verified a block (k = 1: any one).
+
+    Keys are compared by value, so one key listed twice (say under two kids) counts once.
+    """
 
     k: int = 1
 
     def check(self, verified: Sequence[VerifiedSigner], blocks: int) -> None:
-        distinct = {id(v.anchor) for v in verified}
+        distinct = {_key_identity(v.anchor.key) for v in verified}
         if len(distinct) < self.k:
             raise SignatureError(
                 f"{len(distinct)} of {blocks} authentication blocks verified by distinct trust anchors; {self.k} required",
                 verified=len(distinct),
                 required=self.k,
             )
+
+
+def _key_identity(key: PublicKey | SymmetricKey) -> object:
+    if isinstance(key, PublicKey):
+        return key
+    return ("hmac", hashlib.sha256(key.secret).digest())
 
 
 ANY_ONE = Threshold(1)

@@ -198,3 +198,12 @@ def test_mutated_messages_only_raise_suit_errors(prefix: bytes, position: int, x
         return
     # the only mutations that may still verify are those of the unprotected kid value
     assert message.kid != prefix[:4]
+
+
+def test_threshold_counts_a_key_listed_under_two_kids_once(keys: dict[str, PrivateKey]) -> None:
+    a = keys["a"]
+    anchors = TrustAnchors([TrustAnchor(a.public_key(), kid=b"1"), TrustAnchor(a.public_key(), kid=b"2")])
+    blocks = [create_message(PAYLOAD, KeySigner(a, kid=b"1")), create_message(PAYLOAD, KeySigner(a, kid=b"2"))]
+    assert len(anchors.verify_messages(blocks, PAYLOAD)) == 2
+    with pytest.raises(SignatureError, match="2 required"):
+        anchors.verify_messages(blocks, PAYLOAD, policy=Threshold(2))
