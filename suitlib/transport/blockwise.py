@@ -172,6 +172,9 @@ class Block2Download:
     max_size: int = 16 << 20
     resume: Position | None = None
     max_restarts: int = 3
+    reorder: int = 0
+    """Most blocks outstanding plus held for in-order delivery (0: four times ``window``).
+    A larger reorder buffer lets the window move past one block stuck in retransmission."""
     offset: int = field(init=False, default=0)
     etag: bytes | None = field(init=False, default=None)
     size: int | None = field(init=False, default=None)
@@ -189,6 +192,9 @@ class Block2Download:
         block_size(self.szx)
         if self.window < 1:
             raise ValueError("window must be at least 1")
+        if self.reorder <= 0:
+            self.reorder = 4 * self.window
+        self.reorder = max(self.reorder, self.window)
         if self.resume is not None:
             r = self.resume
             if r.offset < 0 or r.offset > self.max_size:
@@ -236,10 +242,12 @@ class Block2Download:
         if self.done:
             return []
         cap = self.window if limit is None else max(1, min(limit, self.window))
-        limit = cap if (self._negotiated and self.size is not None) else 1
+        opened = self._negotiated and self.size is not None
+        limit = cap if opened else 1
+        held = self.reorder if opened else 1
         last = self._last_num()
         out: list[BlockRequest] = []
-        while len(self._outstanding) + len(self._buffer) < limit:
+        while len(self._outstanding) < limit and len(self._outstanding) + len(self._buffer) < held:
             if last is not None and self._next_num > last:
                 break
             num = self._next_num

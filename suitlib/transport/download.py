@@ -166,6 +166,7 @@ class Downloader:
         transfer_id: bytes = b"\0" * 8,
         szx: int = MAX_SZX,
         window: int = 1,
+        reorder: int = 0,
         max_size: int = 16 << 20,
         resume_offset: int | None = None,
         checkpoint: int = 1024,
@@ -183,7 +184,9 @@ class Downloader:
         if position is not None and hasattr(sink, "prepare_resume"):
             usable = sink.prepare_resume(position.offset)
             position = Position(usable, position.etag, position.size, position.szx)
-        machine = Block2Download(szx=szx, window=window, max_size=max_size, resume=position)
+        machine = Block2Download(
+            szx=szx, window=window, reorder=reorder, max_size=max_size, resume=position
+        )
         dl = cls(machine, sink, store, transfer_id, checkpoint, progress)
         dl._saved = machine.offset
         return dl

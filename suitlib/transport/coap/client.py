@@ -7,8 +7,9 @@ responses (§5.2.2), resets. On top of it, :class:`CoapFetcher` drives the sans-
 
 - ``window`` > 1 keeps several Block2 requests outstanding (NSTART > 1, RFC 7252 §4.7 — only
   against servers known to cope, e.g. ``suit serve``). The window follows AIMD: it halves
-  whenever a request needed a retransmission and grows by one per window of clean answers,
-  so loss slows the sender down as congestion control asks while the link stays busy.
+  (at most once per ACK_TIMEOUT period) when a request needed a retransmission and grows by
+  one per window of clean answers, so loss slows the sender down as congestion control asks,
+  while blocks behind a stuck one keep arriving into a bounded reorder buffer.
 - A request whose retransmissions are exhausted is reissued after an exponential back-off, a
   bounded number of times; then the fetch fails with :class:`TransferFailedError` and the
   resume record lets the next attempt continue at the stored offset.
@@ -263,6 +264,8 @@ class CoapFetcher:
     timing: Timing = RFC7252
     szx: int = MAX_SZX
     window: int = 1
+    reorder: int = 0
+    """Blocks held for in-order delivery (0: 4 × window); bounds the device's RAM use."""
     max_size: int = 16 << 20
     checkpoint: int = 1024
     _rng: random.Random = field(default_factory=random.Random)
@@ -291,6 +294,7 @@ class CoapFetcher:
             transfer_id=tid,
             szx=szx,
             window=window,
+            reorder=self.reorder,
             max_size=self.max_size if max_size is None else max_size,
             resume_offset=resume_offset,
             checkpoint=self.checkpoint,
@@ -301,6 +305,7 @@ class CoapFetcher:
         ep = await CoapEndpoint.connect(target.host, target.port, self.timing)
         inflight: dict[asyncio.Task[tuple[Message, int]], BlockRequest] = {}
         cwnd = float(window)
+        last_cut = -1e9
         try:
             while not dl.done:
                 for req in dl.requests(int(cwnd)):
@@ -314,8 +319,12 @@ class CoapFetcher:
                 for task in finished:
                     req = inflight.pop(task)
                     response, retransmitted = task.result()
+                    now = time.monotonic()
                     if retransmitted:
-                        cwnd = max(1.0, cwnd / 2)
+                        # one multiplicative decrease per loss event (an ACK_TIMEOUT period)
+                        if now - last_cut > self.timing.ack_timeout:
+                            cwnd = max(1.0, cwnd / 2)
+                            last_cut = now
                     else:
                         cwnd = min(float(window), cwnd + 1.0 / cwnd)
                     dl.receive(
