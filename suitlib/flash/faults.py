@@ -96,7 +96,7 @@ class ReadFlip:
     def format(self) -> str:
         out = f"flip={self.start:#x}-{self.end:#x}"
         if self.probability != 1.0:
-            out += f"@{self.probability:g}"
+            out += f"@{self.probability!r}"  # repr: exact round trip
         return out
 
 

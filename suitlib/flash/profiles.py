@@ -78,6 +78,13 @@ class DeviceProfile:
                      physical_erase_size=self.physical_erase_size)
         return dataclasses.replace(g, **overrides) if overrides else g
 
+    def busy_ms(self, erases: int, bytes_programmed: int) -> float | None:
+        """Flash busy time the datasheet figures predict for this much work (``None`` without
+        ``[timing]``); e.g. ``profile.busy_ms(flash.stats.erases, flash.stats.bytes_programmed)``."""
+        if self.erase_ms is None or self.program_us is None:
+            return None
+        return erases * self.erase_ms + bytes_programmed / self.write_unit * self.program_us / 1000
+
     def slot(self, name: str) -> SlotHint:
         for hint in self.layout:
             if hint.name == name:

@@ -34,7 +34,8 @@ faults = st.builds(
     st.integers(0, 10**6), st.sampled_from(Action), st.none() | st.sampled_from(TornMode),
     st.booleans())
 flips = st.builds(lambda a, n, p: ReadFlip(a, a + n, p), st.integers(0, 1 << 24),
-                  st.integers(1, 1 << 16), st.sampled_from([1.0, 0.5, 0.125, 0.001]))
+                  st.integers(1, 1 << 16),
+                  st.sampled_from([1.0, 0.5, 0.125, 0.001]) | st.floats(1e-9, 1.0))
 
 
 @given(st.lists(faults, max_size=4, unique_by=lambda f: f.at), st.lists(flips, max_size=2),

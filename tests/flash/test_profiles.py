@@ -148,3 +148,10 @@ def test_from_profile_by_name_with_geometry_overrides() -> None:
     flash.load(0, b"\x00" * 0x1000)
     flash.erase(0x800, 0x800)  # F9: the 4 KB block is erased, the neighbour page rewritten
     assert flash.read(0, 0x800) == b"\x00" * 0x800 and [e.kind for e in flash.trace] == ["erase", "rewrite"]
+
+
+def test_busy_time_from_the_datasheet_timing() -> None:
+    nrf = load_profile("nrf52840")
+    # 64 page erases at 85 ms + 256 KiB in 4-byte words at 41 us
+    assert nrf.busy_ms(64, 256 * KIB) == pytest.approx(64 * 85.0 + 65536 * 0.041)
+    assert load_profile("nrf52832").busy_ms(1, 4) is None  # no [timing] figures shipped
