@@ -410,10 +410,7 @@ class PayloadDecryptor:
         return self._decrypt(buf[:-GCM_TAG_SIZE])
 
     def _decrypt(self, data: bytes) -> bytes:
-        try:
-            return self._cipher.decrypt(data)  # type: ignore[no-any-return]
-        except OverflowError:  # a CTR counter that would wrap around
-            raise DecryptionError("the AES-CTR counter wraps around within the payload") from None
+        return self._cipher.decrypt(data)  # type: ignore[no-any-return]
 
     def finalize(self) -> bytes:
         """End of the ciphertext: verify the GCM tag (constant time). Returns no further plaintext."""
@@ -486,7 +483,7 @@ def encrypt_payload(
 
     A128GCM: protected ``{1: 1}``, a 12-byte random IV. A128CTR: empty protected header and the
     alg unprotected (draft §6.3: no Enc_structure for non-AEAD ciphers), a 16-byte IV whose low
-    64 bits start at zero so the counter cannot wrap.
+    64 bits start at zero, so the counter block's low half never carries into the random half.
     """
     if not recipients:
         raise KeyFormatError("encrypting needs at least one recipient key")
