@@ -216,8 +216,10 @@ class DeltaApplier:
         stream = self._stream
         if stream is None:
             raise DeltaError("feed() before begin_pass()")
-        stream.feed(data)
-        self.meter.observe("header", len(stream._buf))
+        try:
+            stream.feed(data)
+        finally:
+            self.meter.observe("header", stream.buffer_peak)
 
     def end_pass(self) -> bool:
         """The patch has ended. ``True``: target complete and verified; ``False``: feed again."""

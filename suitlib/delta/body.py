@@ -10,7 +10,6 @@ partial command header (< 32 bytes) between calls.
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import lru_cache
 
 from suitlib.delta.errors import DeltaFormatError
 from suitlib.delta.format import SOURCE_BUFFER, InPlacePlan, decode_varint, unzigzag
@@ -21,18 +20,21 @@ EmitTarget = Callable[[bytes | memoryview], None]
 _OLD_POS, _CTRL, _DIFF, _EXTRA, _DONE = range(5)
 
 
-@lru_cache(maxsize=64)
-def _masks(n: int) -> tuple[int, int]:
-    return int.from_bytes(b"\x7f" * n, "little"), int.from_bytes(b"\x80" * n, "little")
+_LOW = int.from_bytes(b"\x7f" * SOURCE_BUFFER, "little")
+_HIGH = _LOW << 1 & int.from_bytes(b"\x80" * SOURCE_BUFFER, "little")
 
 
-def add_bytes(a: bytes, b: bytes) -> bytes:
+def add_bytes(a: bytes | memoryview, b: bytes | memoryview) -> bytes:
     """Byte-wise ``(a[i] + b[i]) mod 256`` without a per-byte loop (SWAR on big integers)."""
     n = len(a)
     if n == 0:
         return b""
-    low, high = _masks(n) if n <= 4096 else (int.from_bytes(b"\x7f" * n, "little"),
-                                             int.from_bytes(b"\x80" * n, "little"))
+    if n <= SOURCE_BUFFER:
+        cut = 8 * (SOURCE_BUFFER - n)
+        low, high = _LOW >> cut, _HIGH >> cut
+    else:
+        low = int.from_bytes(b"\x7f" * n, "little")
+        high = int.from_bytes(b"\x80" * n, "little")
     x = int.from_bytes(a, "little")
     y = int.from_bytes(b, "little")
     s = ((x & low) + (y & low)) ^ ((x ^ y) & high)

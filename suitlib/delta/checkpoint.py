@@ -95,10 +95,9 @@ class CheckpointLog:
     def _scan(self) -> None:
         best: tuple[int, int, int] | None = None  # (seq, sector, slot)
         last_used: dict[int, int] = {}
-        for si, sector in enumerate(self.sectors):
-            raw = self.flash.read(sector.offset, sector.size)
+        for si in range(len(self.sectors)):
             for slot in range(self._slots(si)):
-                rec_raw = raw[slot * self.record_size : (slot + 1) * self.record_size]
+                rec_raw = self.flash.read(self._slot_addr(si, slot), self.record_size)
                 if rec_raw != self._blank:
                     last_used[si] = slot
                 rec = self._decode(rec_raw)

@@ -43,6 +43,8 @@ class PatchStream:
         """Patch offset of the current chunk's length prefix."""
         self._state = _HEADER
         self._buf = bytearray()
+        self.buffer_peak = 0
+        """Most bytes ever held for a partial header or chunk length."""
         self._left = 0
         self._decoder: ChunkDecoder | None = None
         self._lzma: lzma.LZMADecompressor | None = None
@@ -69,6 +71,7 @@ class PatchStream:
                 room = 10 - len(self._buf)
                 take = view[pos : pos + room]
                 self._buf += take
+                self.buffer_peak = max(self.buffer_peak, len(self._buf))
                 got = decode_varint(self._buf, 0)
                 if got is None:
                     pos += len(take)
@@ -85,6 +88,7 @@ class PatchStream:
                 take = view[pos : pos + room]
                 before = len(self._buf)
                 self._buf += take
+                self.buffer_peak = max(self.buffer_peak, len(self._buf))
                 header = parse_header(self._buf)
                 if header is None:
                     pos += len(take)
