@@ -509,6 +509,13 @@ class Block1Assembly:
         if block.num == 0:
             self._data.clear()
             self._started = True
+        elif (
+            self._started
+            and block.more
+            and block.offset + len(payload) == len(self._data)
+            and self._data[block.offset :] == payload
+        ):
+            return None  # the client repeated the last block (its 2.31 was lost): Continue again
         elif not self._started or block.offset != len(self._data):
             raise RequestIncompleteError(
                 "block does not continue the upload", offset=block.offset, have=len(self._data)

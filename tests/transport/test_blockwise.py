@@ -317,6 +317,16 @@ def test_assembly_rejects_gap_and_missing_start() -> None:
         asm.feed(Block(2, True, 2), b"x" * 64)
 
 
+def test_assembly_answers_a_repeated_block_again() -> None:
+    asm = Block1Assembly(max_size=4096)
+    asm.feed(Block(0, True, 2), b"a" * 64)
+    asm.feed(Block(1, True, 2), b"b" * 64)
+    assert asm.feed(Block(1, True, 2), b"b" * 64) is None  # lost 2.31, block resent
+    with pytest.raises(RequestIncompleteError):
+        asm.feed(Block(1, True, 2), b"c" * 64)  # different bytes for a stored block
+    assert asm.feed(Block(2, False, 2), b"end") == b"a" * 64 + b"b" * 64 + b"end"
+
+
 def test_assembly_rejects_oversize_and_keeps_nothing() -> None:
     asm = Block1Assembly(max_size=100)
     with pytest.raises(EntityTooLargeError):
@@ -351,3 +361,38 @@ def test_slice_block2_random_access_and_past_end() -> None:
     with pytest.raises(UnexpectedBlockError):
         slice_block2(5000, Block(5, False, 6), 6)
     assert slice_block2(0, None, 6) == (Block(0, False, 6), 0, 0)
+
+
+@given(st.integers(-5, 1 << 25))
+def test_block_decode_any_int_is_a_block_or_a_typed_error(value: int) -> None:
+    try:
+        b = Block.decode(value)
+    except BlockOptionError:
+        return
+    assert b.encode() == value
+
+
+@given(st.lists(st.tuples(st.integers(0, 40), st.booleans(), st.integers(0, 6), st.integers(0, 1100),
+                          st.one_of(st.none(), st.integers(0, 10_000))), max_size=40))
+def test_assembly_under_random_blocks_never_exceeds_its_limit(seq: list) -> None:  # type: ignore[type-arg]
+    asm = Block1Assembly(max_size=2048)
+    for num, more, szx, n, size1 in seq:
+        try:
+            body = asm.feed(Block(num, more, szx), b"q" * n, size1=size1)
+        except BlockwiseError:
+            continue
+        assert asm.received <= 2048
+        if body is not None:
+            assert len(body) <= 2048
+
+
+@given(st.integers(0, 100_000), st.integers(0, 5000), st.integers(0, 6), st.integers(0, 6))
+def test_slice_block2_covers_exactly_the_requested_range(total: int, num: int, szx: int, max_szx: int) -> None:
+    try:
+        block, start, end = slice_block2(total, Block(num, False, szx), max_szx)
+    except UnexpectedBlockError:
+        assert num * (16 << szx) >= total and not (total == 0 and num == 0)
+        return
+    assert block.szx == min(szx, max_szx) and start == block.offset
+    assert start <= end <= total and end - start <= block.size
+    assert block.more == (end < total)

@@ -44,6 +44,12 @@ def test_record_roundtrip_and_any_corruption_is_rejected(offset, etag, size, szx
         assert ResumeRecord.decode(bytes(bad)) is None
 
 
+@given(st.binary(max_size=60))
+def test_record_decode_of_random_bytes_is_none_or_valid(raw: bytes) -> None:
+    rec = ResumeRecord.decode(raw)
+    assert rec is None or ResumeRecord.decode(rec.encode()) == rec
+
+
 @pytest.mark.parametrize("write_unit,erase_value,limit", [(1, 0xFF, None), (8, 0xFF, 1), (16, 0x00, None)])
 def test_store_keeps_newest_across_half_switches(write_unit: int, erase_value: int, limit: int | None) -> None:
     flash = make_flash(write_unit, erase_value=erase_value, program_limit=limit)
