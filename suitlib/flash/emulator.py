@@ -51,6 +51,8 @@ Operations, trace, faults
   reads since the last operation, so a run replays exactly, and a sweep that skips the reads of
   a prefix (restore + :meth:`replay`) sees the same noise as a run from scratch.
   ``FaultPlan.random(seed, horizon)`` draws a seeded schedule of up to three cuts.
+- A cut planned at an operation the device refuses (rule, wear) still cuts there, with nothing
+  written; a planned driver error there gives way to the refusal.
 - ``before_op``: optional callable ``(flash, index)`` called before each mutating operation
   executes (after argument checks); sweeps take a snapshot there, then re-execute one traced
   operation under a fault with :meth:`replay`.
@@ -478,6 +480,14 @@ class FlashEmulator:
         self._powered = False
         return PowerLoss(index, f"{kind} at {address:#x}+{length:#x}")
 
+    def _reject(self, index: int, kind: str, address: int, length: int, label: str,
+                data: bytes | None, fault: Fault | None, error: Exception) -> BaseException:
+        """The device refuses op ``index``; a cut planned there still happens (nothing lands)."""
+        if fault is not None and fault.action is Action.CUT:
+            return self._cut(index, kind, address, length, fault, data)
+        self._record(index, kind, address, length, label, data)
+        return error
+
     def _program_op(self, kind: str, address: int, data: bytes) -> None:
         n = len(data)
         index, fault = self._begin()
@@ -507,21 +517,22 @@ class FlashEmulator:
             d = int.from_bytes(data, "little")
             new = (o & d if ev == 0xFF else o | d).to_bytes(n, "little")
             if self.nor_rule == "strict" and new != data:
-                self._record(index, kind, address, n, "rejected:nor", data)
-                raise FlashWriteRuleError(
+                raise self._reject(index, kind, address, n, "rejected:nor", data, fault, FlashWriteRuleError(
                     f"program at {address:#x} would move bits towards {ev:#04x} (strict NOR rule)",
-                    address=address, length=n)
+                    address=address, length=n))
         sectors = range(si, si + 1) if single else self._sectors_in(address, n)
         if self._limit is not None and kind == "program":
             for s in sectors:
                 a, b = self._unit_span(s, address, n)
                 if max(self._counts[s][a:b]) >= self._limit:  # type: ignore[index]
-                    self._record(index, kind, address, n, "rejected:program-limit", data)
-                    raise FlashWriteRuleError(
+                    raise self._reject(index, kind, address, n, "rejected:program-limit", data, fault,
+                                       FlashWriteRuleError(
                         f"program at {address:#x}: a write unit was already programmed "
                         f"{self._limit} time(s) since its last erase",
-                        address=address, length=n, program_limit=self._limit)
+                        address=address, length=n, program_limit=self._limit))
         if self._noop_when_worn and any(self._wear[s] >= self._endurance for s in sectors):  # type: ignore[operator]
+            if fault is not None and fault.action is Action.CUT:
+                raise self._cut(index, kind, address, n, fault, data)
             self._record(index, kind, address, n, "worn:noop", data)
             return
         if fault is not None:
@@ -589,10 +600,11 @@ class FlashEmulator:
         for s in range(first, last + 1):
             self._wear[s] += 1
         if worn and self.wear_mode == "erase-fails":
-            self._record(index, "erase", address, length, "worn:erase-fails")
-            raise FlashWornError(f"erase at {address:#x}: sector past its endurance of "
-                                 f"{self._endurance} cycles", address=address,
-                                 erase_count=self._wear[first], endurance=self._endurance)
+            raise self._reject(index, "erase", address, length, "worn:erase-fails", None, fault,
+                               FlashWornError(f"erase at {address:#x}: sector past its endurance "
+                                              f"of {self._endurance} cycles", address=address,
+                                              erase_count=self._wear[first],
+                                              endurance=self._endurance))
         if fault is not None:
             if fault.torn is None:
                 self._finish_fault(index, "erase", address, length, fault, None)

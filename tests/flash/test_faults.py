@@ -415,3 +415,16 @@ def test_without_ecc_errors_torn_units_read_normally() -> None:
     flash.power_cycle()
     flash.read(0, 8)
     assert flash.ecc_bad_units() == ()
+
+
+def test_a_cut_planned_at_a_refused_operation_still_cuts() -> None:
+    flash = FlashEmulator(geometry(write_unit=8, program_limit=1),
+                          plan=parse_fault_id("cut=1:torn=bits"))
+    flash.program(0, b"\x00" * 8)
+    with pytest.raises(PowerLoss):
+        flash.program(0, b"\x00" * 8)  # would be refused (write-once); the power dies first
+    assert flash.trace[-1].fault == "cut:torn=bits" and not flash.powered
+    worn = FlashEmulator(geometry(endurance=1), plan=FaultPlan.cut(1))
+    worn.erase(0, 4 * KIB)
+    with pytest.raises(PowerLoss):
+        worn.erase(0, 4 * KIB)

@@ -3,8 +3,22 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from suitlib.flash import FaultPlan, FlashEmulator, Geometry, PowerLoss, Snapshot, parse_fault_id
+from suitlib.flash import (
+    Action,
+    Fault,
+    FaultPlan,
+    FlashDriverError,
+    FlashEmulator,
+    FlashWriteRuleError,
+    Geometry,
+    PowerLoss,
+    Snapshot,
+    TornMode,
+    parse_fault_id,
+)
 
 KIB = 1024
 
@@ -153,3 +167,52 @@ def test_read_noise_after_a_fault_does_not_depend_on_reads_before_it() -> None:
     with pytest.raises(PowerLoss):
         swept.replay(scratch.trace[3])
     assert after_cut(swept) == expected
+
+
+ops_strategy = st.lists(st.one_of(
+    st.tuples(st.just("p"), st.integers(0, 16 * KIB // 8 - 4), st.integers(1, 4), st.integers(0, 255)),
+    st.tuples(st.just("e"), st.integers(0, 3), st.just(0), st.just(0)),
+), min_size=1, max_size=25)
+
+
+@given(ops=ops_strategy, k=st.integers(0, 30), torn=st.sampled_from([None, "prefix", "bits", "all-but-last"]),
+       unstable=st.booleans(), err=st.booleans(), seed=st.integers(0, 99),
+       f9=st.booleans(), limit=st.sampled_from([None, 1]))
+def test_restore_and_replay_equals_a_run_from_scratch(ops, k, torn, unstable, err, seed, f9, limit) -> None:  # type: ignore[no-untyped-def]
+    """For random workloads and a random fault: snapshot-before-op-k + replay == from scratch."""
+    g = geometry(write_unit=8, program_limit=limit, physical_erase_size=8 * KIB if f9 else None)
+    fault = Fault(k, Action.ERROR if err else Action.CUT, TornMode(torn) if torn else None,
+                  unstable and torn is not None)
+    plan = FaultPlan((fault,), seed=seed)
+
+    def workload(flash: FlashEmulator, stop_after: int | None = None) -> None:
+        for kind, a, n, v in ops:
+            try:
+                if kind == "p":
+                    flash.program(a * 8, bytes([(v * (i + 3)) % 256 for i in range(n * 8)]))
+                else:
+                    flash.erase(a * 4 * KIB, 4 * KIB)
+            except FlashWriteRuleError:
+                if stop_after is not None and flash.ops > stop_after:
+                    raise
+
+    snaps: list[Snapshot] = []
+    clean = FlashEmulator(g, trace_data=True, before_op=lambda f, i: snaps.append(f.snapshot()))
+    workload(clean)
+    clean.before_op = None
+    trace = clean.trace
+    if k >= len(trace):
+        return
+    scratch = FlashEmulator(g, trace_data=True, plan=plan)
+    try:
+        workload(scratch, stop_after=k)  # stops at the fault (cut, driver error or refusal)
+    except (PowerLoss, FlashDriverError, FlashWriteRuleError):
+        pass
+    clean.restore(snaps[k])
+    clean.arm(plan)
+    with pytest.raises((PowerLoss, FlashDriverError, FlashWriteRuleError)):
+        clean.replay(trace[k])
+    assert clean.dump() == scratch.dump()
+    assert clean.erase_counts == scratch.erase_counts
+    assert clean.unstable_bits() == scratch.unstable_bits()
+    assert clean.trace == scratch.trace and clean.powered == scratch.powered == err
