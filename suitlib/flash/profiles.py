@@ -112,12 +112,34 @@ def _opt_float(table: Mapping[str, Any], key: str, where: str) -> float | None:
     return float(_need(table, key, (int, float), where)) if key in table else None
 
 
+_KEYS = {
+    "": {"name", "part", "description", "flash", "timing", "ram", "layout"},
+    "flash": {"size", "sectors", "write_unit", "erase_value", "program_limit", "endurance",
+              "physical_erase_size"},
+    "timing": {"erase_ms", "program_us"},
+    "ram": {"size", "bootloader_budget"},
+}
+
+
+def _no_unknown_keys(doc: Mapping[str, Any], source: str) -> None:
+    """A misspelt key (``endurence``) must not silently drop a figure."""
+    for table, allowed in _KEYS.items():
+        section = doc if not table else doc.get(table, {})
+        if isinstance(section, dict):
+            unknown = sorted(set(section) - allowed)
+            if unknown:
+                where = f"[{table}]" if table else "top level"
+                raise InputError(f"{source}: unknown key(s) {', '.join(unknown)} at {where}",
+                                 hint=f"allowed: {', '.join(sorted(allowed))}")
+
+
 def parse_profile(text: str, source: str = "<profile>") -> DeviceProfile:
     """Parse and check one profile document (TOML text)."""
     try:
         doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise InputError(f"{source}: not valid TOML: {exc}") from None
+    _no_unknown_keys(doc, source)
     flash = _need(doc, "flash", dict, source)
     runs = _need(flash, "sectors", list, f"{source} [flash]")
     sectors, pos = [], 0

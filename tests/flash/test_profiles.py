@@ -121,6 +121,8 @@ VALID = (BUILTIN_DIR / "nrf52832.toml").read_text()
     ('name = "nrf52832"', "name = 5"),
     ("count = 64", "count = 100000000000"),
     ("[flash]", "[flash"),
+    ("endurance = 10000", "endurence = 10000"),                      # a misspelt figure
+    ('name = "nrf52832"', 'name = "nrf52832"\nflash_size = 1'),
 ])
 def test_malformed_profiles_raise_input_error(old: str, new: str) -> None:
     assert old in VALID
