@@ -101,10 +101,15 @@ def main() -> int:
     public = load_public_pem((VECTORS / "public_key.pem").read_bytes())
     resources = {"http://example.com/file1.bin": images[0], "http://example.com/file2.bin": images[1]}
 
+    # one device for all rounds, as a real one rewrites the same storage; its stored sequence
+    # number is reset so that every round installs the same update again
+    platform = InMemoryPlatform.simple(vendor_id=VENDOR, class_id=CLASS, slots={(b"\x00",): 1},
+                                       resources=resources, capacity=size)
+    platform.fetcher_impl.chunk_size = 4096  # type: ignore[attr-defined]
+
     def device() -> InMemoryPlatform:
-        platform = InMemoryPlatform.simple(vendor_id=VENDOR, class_id=CLASS, slots={(b"\x00",): 1},
-                                           resources=resources, capacity=size)
-        platform.fetcher_impl.chunk_size = 4096  # type: ignore[attr-defined]
+        platform.store.sequence_number = None
+        platform.log.clear()
         return platform
 
     def run_processor() -> None:

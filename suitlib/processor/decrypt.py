@@ -40,13 +40,16 @@ from suitlib.cose.encrypt import (
     open_decryptor,
     unwrap_cek,
 )
-from suitlib.cose.encrypt_errors import EncryptionInfoError, PlaintextDigestError
+from suitlib.cose.encrypt_errors import DecryptionError, EncryptionInfoError, PlaintextDigestError
 from suitlib.errors import PolicyError, UnsupportedError
 from suitlib.processor.platform import ChunkSink, ComponentId, ComponentWriter, Platform
 
 ENCRYPTION_INFO = 19
 IMAGE_DIGEST = 3
 COPY_CHUNK = 4096
+DECRYPT_BATCH = 4096
+"""Ciphertext is decrypted in batches of this many bytes (one 4 KiB flash page): fewer, larger
+cipher calls; the RAM it costs is bounded by the batch."""
 
 DEFAULT_HASHES: Mapping[int, Callable[[], Any]] = {
     -16: hashlib.sha256,
@@ -117,8 +120,11 @@ class DecryptingSink:
         staging: StagingArea | None = None,
         digest: DigestCheck | None = None,
         copy_chunk: int = COPY_CHUNK,
+        batch: int = DECRYPT_BATCH,
     ) -> None:
         self._decryptor = decryptor
+        self._batch = max(1, batch)
+        self._pending = bytearray()
         self._target = target
         self._staging = staging
         self._digest = digest
@@ -126,14 +132,24 @@ class DecryptingSink:
         self._out: ChunkSink = staging.writer if staging is not None else target
         self.plaintext_size = 0
         self._closed = False
+        self._aborted = False
 
     @property
     def mode(self) -> DecryptMode:
         return DecryptMode.STAGED if self._staging is not None else DecryptMode.DIRECT
 
     def write(self, chunk: bytes) -> None:
+        if self._closed:
+            raise DecryptionError("write after the decrypting sink was closed")
+        self._pending += chunk
+        if len(self._pending) >= self._batch:
+            self._flush()
+
+    def _flush(self) -> None:
+        data = bytes(self._pending)
+        self._pending.clear()
         try:
-            plaintext = self._decryptor.update(chunk)
+            plaintext = self._decryptor.update(data)
             if plaintext:
                 if self._digest is not None:
                     self._digest.update(plaintext)
@@ -144,8 +160,12 @@ class DecryptingSink:
             raise
 
     def close(self) -> None:
+        if self._aborted:
+            raise DecryptionError("the decrypting sink was aborted; the payload is not complete")
         if self._closed:
             return
+        if self._pending:
+            self._flush()
         self._closed = True
         try:
             self._decryptor.finalize()
@@ -176,7 +196,8 @@ class DecryptingSink:
 
     def abort(self) -> None:
         """The transfer failed: erase staged plaintext (the caller aborts the target writer)."""
-        self._closed = True
+        self._closed = self._aborted = True
+        self._pending.clear()
         if self._staging is not None:
             self._staging.writer.abort()
 

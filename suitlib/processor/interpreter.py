@@ -96,15 +96,28 @@ class _ConditionFailure(Exception):
         self.soft = soft
 
 
-@dataclass
 class Where:
-    """Where a command sits, for its report record."""
+    """Where a command sits, and the parameters it consumed (for its report record)."""
 
-    section: int
-    offset: int
-    component_index: int
-    code: int
-    properties: Mapping[int, Any] = field(default_factory=dict)
+    __slots__ = ("section", "offset", "component_index", "code", "_params")
+
+    def __init__(self, section: int, offset: int, component_index: int, code: int) -> None:
+        self.section = section
+        self.offset = offset
+        self.component_index = component_index
+        self.code = code
+        self._params: Mapping[int, Any] | None = None
+
+    def consumed(self, params: Mapping[int, Any]) -> None:
+        """Remember the parameter table the command read (a snapshot is taken lazily)."""
+        self._params = dict(params)
+
+    @property
+    def properties(self) -> dict[int, Any]:
+        params = self._params
+        if not params:
+            return {}
+        return {int(k): _plain(params[k]) for k in CONSUMES.get(self.code, ()) if k in params}
 
 
 Transformer = Callable[[Mapping[int, Any], ComponentId, ChunkSink, Platform], ChunkSink | None]
@@ -418,7 +431,8 @@ class Interpreter:
     def _simple(self, code: int, argument: Any, index: int, where: Where) -> None:
         component = self.components[index]
         params = self.params[index]
-        where.properties = {k: _plain(params[k]) for k in CONSUMES.get(code, ()) if k in params}
+        if code in CONSUMES:
+            where.consumed(params)
         if code == Cmd.CONDITION_VENDOR_IDENTIFIER:
             self._identity(index, Param.VENDOR_IDENTIFIER, self.platform.vendor_ids(component), "vendor")
         elif code == Cmd.CONDITION_CLASS_IDENTIFIER:
@@ -583,17 +597,21 @@ class Interpreter:
         self.verified.pop(index, None)
         self.measured.pop(index, None)
         self.tainted.add(index)
-        # what reaches the component is bounded by image-size (THREAT.IMG.EXTRA) …
-        sink: ChunkSink = writer
-        if size is not None and size < self.limits.max_fetch_size:
-            sink = _BoundedSink(sink, size, "image-size")
-        # … a transformer (e.g. a delta applier) may turn the transferred bytes into the image …
+        # what reaches the component is bounded by image-size (THREAT.IMG.EXTRA) and what is
+        # transferred by the fetch limit; a transformer (e.g. a delta applier) may sit between
+        # the two and turn the transferred bytes into the image
+        image_bound = size is not None and size < self.limits.max_fetch_size
+        output: ChunkSink = _BoundedSink(writer, size, "image-size") if image_bound else writer
+        sink = output
         for transformer in self.transformers:
             front = transformer(params, component, sink, self.platform)
             if front is not None:
                 sink = front
-        # … and what is transferred is bounded by the fetch limit
-        bounded = _BoundedSink(sink, self.limits.max_fetch_size, "the fetch limit")
+        if sink is output:  # no transformation: the transferred bytes are the image, one bound
+            bounded = _BoundedSink(writer, size if image_bound else self.limits.max_fetch_size,
+                                   "image-size" if image_bound else "the fetch limit")
+        else:
+            bounded = _BoundedSink(sink, self.limits.max_fetch_size, "the fetch limit")
         try:
             if uri in self.program.integrated_payloads:
                 data = self.program.integrated_payloads[uri]
@@ -675,7 +693,7 @@ class Interpreter:
                     section=where.section,
                     offset=where.offset,
                     component_index=where.component_index,
-                    properties=dict(where.properties),
+                    properties=where.properties,
                     command=where.code,
                     success=success,
                 )
@@ -691,23 +709,23 @@ class Interpreter:
             if code == Cmd.CONDITION_VENDOR_IDENTIFIER:
                 values = list(self.platform.vendor_ids(component))
                 if values:
-                    props[Param.VENDOR_IDENTIFIER] = values[0]
+                    props[int(Param.VENDOR_IDENTIFIER)] = values[0]
             elif code == Cmd.CONDITION_CLASS_IDENTIFIER:
                 values = list(self.platform.class_ids(component))
                 if values:
-                    props[Param.CLASS_IDENTIFIER] = values[0]
+                    props[int(Param.CLASS_IDENTIFIER)] = values[0]
             elif code == Cmd.CONDITION_DEVICE_IDENTIFIER:
                 values = list(self.platform.device_ids(component))
                 if values:
-                    props[Param.DEVICE_IDENTIFIER] = values[0]
+                    props[int(Param.DEVICE_IDENTIFIER)] = values[0]
             elif code == Cmd.CONDITION_COMPONENT_SLOT:
                 slot = self.platform.slot(component)
                 if slot is not None:
-                    props[Param.COMPONENT_SLOT] = slot
+                    props[int(Param.COMPONENT_SLOT)] = slot
             elif code in (Cmd.CONDITION_IMAGE_MATCH, Cmd.CONDITION_IMAGE_NOT_MATCH):
                 size = self.platform.size(component)
                 if size is not None:
-                    props[Param.IMAGE_SIZE] = size
+                    props[int(Param.IMAGE_SIZE)] = size
         except SuitError:
             pass
-        return SystemInfo(component=component, properties={int(k): v for k, v in props.items()}, command=code, success=success)
+        return SystemInfo(component=component, properties=props, command=code, success=success)

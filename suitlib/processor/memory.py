@@ -36,9 +36,11 @@ class MemoryFetcher:
         data = self.resources.get(uri)
         if data is None:
             raise TransportError(f"no resource at {uri}", uri=uri)
-        view = memoryview(data)
-        for start in range(0, len(view), self.chunk_size):
-            sink.write(bytes(view[start : start + self.chunk_size]))
+        with memoryview(data) as view:
+            write = sink.write
+            step = self.chunk_size
+            for start in range(0, len(view), step):
+                write(view[start : start + step])
         sink.close()
 
 
@@ -59,21 +61,25 @@ class MemoryComponent:
 class _MemoryWriter:
     """Rewrites one component from offset 0 (erased first); ``abort`` leaves it empty.
 
-    With a size hint the buffer is allocated once (as flash would be erased once) and the
-    chunks are copied into place; ``close`` trims it to what was written.
+    With a size hint the storage is allocated once (or the component's existing storage is
+    reused) and the chunks are copied into place; ``close`` trims it to what was written.
     """
 
     def __init__(self, platform: InMemoryPlatform, component: ComponentId, size_hint: int | None) -> None:
         self._platform = platform
         self._component = component
         self._comp = platform._components[component]
-        self._buffer = bytearray(size_hint) if size_hint else bytearray()
+        previous = self._comp.content
+        if previous is not None and size_hint and len(previous) >= size_hint:
+            self._buffer = previous  # rewrite the same storage, as flash would be
+        else:
+            self._buffer = bytearray(size_hint) if size_hint else bytearray()
         self._position = 0
         self._comp.content = self._buffer  # erased
         self._comp.generation += 1
         self._open = True
 
-    def write(self, chunk: bytes) -> None:
+    def write(self, chunk: bytes | memoryview) -> None:
         if not self._open:
             raise FlashError("write after close", component=self._component)
         end = self._position + len(chunk)

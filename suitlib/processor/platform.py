@@ -22,9 +22,13 @@ ComponentId = tuple[bytes, ...]
 
 @runtime_checkable
 class ChunkSink(Protocol):
-    """Receives a payload in chunks, in order. ``close`` ends a complete transfer."""
+    """Receives a payload in chunks, in order. ``close`` ends a complete transfer.
 
-    def write(self, chunk: bytes) -> None:
+    Chunks are bytes-like (``bytes`` or a ``memoryview``) and valid only during the call: a sink
+    that keeps data copies it.
+    """
+
+    def write(self, chunk: bytes | memoryview) -> None:
         """Accept the next chunk; raise a :class:`~suitlib.errors.SuitError` to stop the transfer."""
 
     def close(self) -> None:

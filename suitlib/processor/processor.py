@@ -266,7 +266,7 @@ class Processor:
                 section=where.section,
                 offset=where.offset,
                 component_index=where.component_index,
-                properties=dict(where.properties),
+                properties=where.properties,
                 command=where.code,
                 success=False,
             )
