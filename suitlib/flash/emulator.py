@@ -702,7 +702,13 @@ class FlashEmulator:
                 per = self._unstable.get(s)
                 if not per:
                     continue
-                hits = [(a, m) for a, m in per.items() if address <= a < address + length]
+                end = address + length
+                if length < len(per):  # iterate over whichever is smaller
+                    hits = [(a, per[a]) for a in range(max(address, self._secs[s].offset),
+                                                       min(end, self._secs[s].offset + self._secs[s].size))
+                            if a in per]
+                else:
+                    hits = sorted((a, m) for a, m in per.items() if address <= a < end)
                 if not hits:
                     continue
                 if buf is None:
