@@ -64,12 +64,14 @@ class _Fault(Exception):
         self.segments: list[str] = []
 
 
-@dataclass
 class _Reader:
-    data: bytes
-    max_depth: int
-    budget: Budget
-    pos: int = 0
+    __slots__ = ("data", "max_depth", "budget", "pos")
+
+    def __init__(self, data: bytes, max_depth: int, budget: Budget) -> None:
+        self.data = data
+        self.max_depth = max_depth
+        self.budget = budget
+        self.pos = 0
 
     def argument(self, ai: int) -> int:
         data = self.data
@@ -93,32 +95,46 @@ class _Reader:
     def item(self, depth: int) -> Any:
         data = self.data
         pos = self.pos
-        if pos >= len(data):
-            raise _Fault(MalformedError, "truncated: expected another item", offset=pos)
-        initial = data[pos]
-        self.pos = pos + 1
+        try:
+            initial = data[pos]
+        except IndexError:
+            raise _Fault(MalformedError, "truncated: expected another item", offset=pos) from None
         major = initial >> 5
         ai = initial & 0x1F
         if major == 7:
+            self.pos = pos + 1
             return self.simple(ai, pos)
-        value = self.argument(ai)
+        if ai < 24:
+            value = ai
+            head_end = pos + 1
+        elif ai == 24 and pos + 1 < len(data):
+            value = data[pos + 1]
+            head_end = pos + 2
+            if value < 24:
+                raise _Fault(NonCanonicalError, f"argument {value} not in its shortest form", offset=pos)
+        else:
+            self.pos = pos + 1
+            value = self.argument(ai)
+            head_end = self.pos
         if major == 0:
+            self.pos = head_end
             return value
         if major == 1:
+            self.pos = head_end
             return -1 - value
         if major == 2 or major == 3:
-            start = self.pos
-            end = start + value
+            end = head_end + value
             if end > len(data):
                 raise _Fault(MalformedError, f"string of {value} bytes runs past the end of the input",
                              offset=pos)
             self.pos = end
             if major == 2:
-                return data[start:end]
+                return data[head_end:end]
             try:
-                return data[start:end].decode("utf-8")
+                return data[head_end:end].decode("utf-8")
             except UnicodeDecodeError:
                 raise _Fault(MalformedError, "text string is not valid UTF-8", offset=pos) from None
+        self.pos = head_end
         depth += 1
         if depth > self.max_depth:
             raise _Fault(DepthLimitError, f"nesting deeper than {self.max_depth}", limit="max_depth")
@@ -141,10 +157,17 @@ class _Reader:
         if major == 4:
             out = []
             append = out.append
+            item = self.item
+            size = len(data)
             i = 0
             try:
                 for i in range(value):
-                    append(self.item(depth))
+                    at = self.pos
+                    if at < size and data[at] < 0x18:  # small unsigned integer: no call
+                        self.pos = at + 1
+                        append(data[at])
+                        continue
+                    append(item(depth))
             except _Fault as fault:
                 fault.segments.append(f"[{i}]")
                 raise
@@ -153,24 +176,37 @@ class _Reader:
 
     def map(self, count: int, depth: int) -> dict[Any, Any]:
         data = self.data
+        size = len(data)
+        item = self.item
         out: dict[Any, Any] = {}
         previous = b""
         for _ in range(count):
             start = self.pos
-            key = self.item(depth)
+            if start < size and data[start] < 0x18:  # small unsigned integer key
+                key = data[start]
+                self.pos = start + 1
+            else:
+                key = item(depth)
+                if not isinstance(key, (int, str, bytes)):
+                    try:
+                        hash(key)
+                    except TypeError:
+                        raise _Fault(MalformedError, "a map used as a map key is not supported",
+                                     offset=start) from None
             encoded = data[start:self.pos]
-            try:
-                hash(key)
-            except TypeError:
-                raise _Fault(MalformedError, "a map used as a map key is not supported", offset=start) from None
             if encoded <= previous:
                 if key in out:
                     raise _Fault(DuplicateKeyError, f"duplicate map key {key!r}", key=repr(key))
                 raise _Fault(NonCanonicalError, f"map key {key!r} out of deterministic (bytewise) order",
                              offset=start)
             previous = encoded
+            at = self.pos
+            if at < size and data[at] < 0x18:
+                self.pos = at + 1
+                out[key] = data[at]
+                continue
             try:
-                out[key] = self.item(depth)
+                out[key] = item(depth)
             except _Fault as fault:
                 fault.segments.append(self.segment(key))
                 raise
@@ -232,7 +268,8 @@ def decode(
     """
     if not isinstance(data, (bytes, bytearray, memoryview)):
         raise DecodeError(f"expected bytes, got {type(data).__name__}", path=path)
-    data = bytes(data)
+    if type(data) is not bytes:
+        data = bytes(data)
     if len(data) > limits.max_envelope_size:
         raise SizeLimitError(f"{len(data)} bytes exceed the limit of {limits.max_envelope_size}",
                              path=path, limit="max_envelope_size", size=len(data))

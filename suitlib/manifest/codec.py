@@ -18,6 +18,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Callable
 
 from suitlib.cbor import Budget, Tag, bstr, decode, encode
+from suitlib.errors import DecodeError
 from suitlib.manifest.errors import (
     InvalidValueError,
     MissingKeyError,
@@ -52,6 +53,7 @@ from suitlib.manifest.numbers import (
     SEVERABLE,
     CommonKey,
     Directive,
+    Command as CommandCode,
     EnvelopeKey,
     ManifestKey,
     Parameter,
@@ -173,6 +175,19 @@ def decode_digest(value: Any, path: str) -> Digest:
     return Digest(alg, data, tuple(arr[2:]))
 
 
+def _plain_digest(ctx: _Ctx, wrapped: bytes) -> Digest | None:
+    """Fast path for ``bstr .cbor [alg, bstr]`` with a COSE (negative) algorithm id: the
+    digest, or None to take the checked path (which names the fault)."""
+    try:
+        inner = decode(wrapped, limits=ctx.limits, budget=ctx.budget)
+    except DecodeError:
+        return None
+    if type(inner) is tuple and len(inner) == 2 and type(inner[0]) is int and inner[0] < 0 \
+            and type(inner[1]) is bytes:
+        return Digest(inner[0], inner[1])
+    return None
+
+
 def decode_component_id(value: Any, path: str) -> ComponentId:
     arr = _array(value, path)
     for i, part in enumerate(arr):
@@ -217,13 +232,36 @@ def _decode_parameter(ctx: _Ctx, code: int, value: Any, path: str) -> Any:
     return value  # custom (negative) and unknown codes: kept as decoded
 
 
+_PLAIN_PARAMETERS: dict[int, type] = {
+    Parameter.VENDOR_IDENTIFIER: bytes, Parameter.CLASS_IDENTIFIER: bytes, Parameter.DEVICE_IDENTIFIER: bytes,
+    Parameter.CONTENT: bytes, Parameter.INVOKE_ARGS: bytes, Parameter.FETCH_ARGUMENTS: bytes,
+    Parameter.ENCRYPTION_INFO: bytes, Parameter.WAIT_INFO: bytes, Parameter.COMPONENT_METADATA: bytes,
+    Parameter.USE_BEFORE: int, Parameter.COMPONENT_SLOT: int, Parameter.IMAGE_SIZE: int,
+    Parameter.SOURCE_COMPONENT: int, Parameter.MINIMUM_BATTERY: int, Parameter.URI: str,
+    Parameter.STRICT_ORDER: bool, Parameter.SOFT_FAILURE: bool,
+}
+"""Parameters whose decoded value is used as is when its type is right (uints: int >= 0)."""
+_PLAIN_PARAMETERS = {int(k): v for k, v in _PLAIN_PARAMETERS.items()}
+
+
 def decode_parameters(ctx: _Ctx, value: Any, path: str) -> Parameters:
     """SUIT_Parameters map (§8.4.8)."""
     items = _map(value, path)
     if not items:
         raise InvalidValueError("empty parameter map", path=path)
     out = {}
+    plain = _PLAIN_PARAMETERS
     for code, item in items.items():
+        # fast path: parameters whose value is a plain scalar of the expected type
+        kind = plain.get(code) if type(code) is int else None
+        if kind is not None and type(item) is kind and (kind is not int or item >= 0):
+            out[code] = item
+            continue
+        if code == 3 and type(item) is bytes:  # image-digest: the usual SUIT_Digest
+            digest = _plain_digest(ctx, item)
+            if digest is not None:
+                out[code] = digest
+                continue
         sub = f"{path}/{parameter_name(code)[15:] if isinstance(code, int) and code > 0 else code}"
         if not isinstance(code, int) or isinstance(code, bool) or code == 0:
             raise WrongTypeError("parameter keys are non-zero integers", path=sub)
@@ -278,7 +316,12 @@ def _decode_argument(ctx: _Ctx, code: int, arg: Any, path: str, depth: int) -> A
     return arg  # unassigned positive code: preserved, the processor decides
 
 
-_KNOWN_CODES = frozenset(int(c) for c in __import__("suitlib.manifest.numbers", fromlist=["Command"]).Command)
+_KNOWN_CODES = frozenset(int(c) for c in CommandCode)
+_UINT_ARGUMENT_CODES = _KNOWN_CODES - {
+    Directive.TRY_EACH, Directive.SET_PARAMETERS, Directive.OVERRIDE_PARAMETERS, Directive.RUN_SEQUENCE,
+    Directive.OVERRIDE_MULTIPLE, Directive.COPY_PARAMS,
+}
+"""Codes whose argument may be a plain uint (reporting policy, or a component index)."""
 
 
 def decode_sequence(ctx: _Ctx, value: Any, path: str, depth: int = 0) -> CommandSequence:
@@ -292,8 +335,15 @@ def decode_sequence(ctx: _Ctx, value: Any, path: str, depth: int = 0) -> Command
     if not arr or len(arr) % 2:
         raise InvalidValueError(f"a command sequence holds code/argument pairs, got {len(arr)} items", path=path)
     commands = []
+    append = commands.append
+    simple = _UINT_ARGUMENT_CODES
     for i in range(0, len(arr), 2):
         code = arr[i]
+        arg = arr[i + 1]
+        # fast path: the common "code, uint" commands (conditions, plain directives, index)
+        if type(code) is int and type(arg) is int and code in simple and arg >= 0:
+            append(Command(code, arg))
+            continue
         sub = f"{path}[{i // 2}]"
         if not isinstance(code, int) or isinstance(code, bool) or code == 0:
             raise WrongTypeError(f"command code must be a non-zero int, got {_type_name(code)}", path=sub)
