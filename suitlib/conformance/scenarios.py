@@ -293,12 +293,17 @@ OMITTED: tuple[Omitted, ...] = (
     Omitted(17, "trailer-states", "needs the implementation's trailer encoding; for the reference "
             "it is an exhaustive test of the decision table over every state combination plus a "
             "boot from each state on flash (tests/bootloader/test_decision.py)"),
-    Omitted(33, "encrypted-swap", "the reference bootloader does not decrypt images (no key "
-            "material in trailers); nothing to resume"),
-    Omitted(34, "multi-image", "the reference bootloader manages one image pair"),
-    Omitted(35, "direct-xip-revert", "direct-XIP is not a strategy of the reference bootloader"),
-    Omitted(36, "direct-xip-trailer", "direct-XIP / RAM-load are not implemented"),
-    Omitted(37, "ram-load", "RAM-load is not implemented"),
+    Omitted(33, "encrypted-swap", "the reference bootloader stores and swaps images in the "
+            "clear (decryption belongs to the SUIT processor at install time), so no key material "
+            "lives in a trailer and there is no crypto context to re-derive on resume"),
+    Omitted(34, "multi-image", "the reference bootloader manages one primary/secondary pair; "
+            "the Bootloader protocol has no notion of image dependencies yet"),
+    Omitted(35, "direct-xip-revert", "direct-XIP (boot in place from either slot) is not a "
+            "strategy of the reference bootloader: it always boots the primary slot"),
+    Omitted(36, "direct-xip-trailer", "direct-XIP and RAM-load are not implemented, so images "
+            "without a trailer only occur as the bootstrap case (scenario 7)"),
+    Omitted(37, "ram-load", "RAM-load (copy to RAM, validate there, pick the highest version) "
+            "is not implemented by the reference bootloader"),
 )
 
 BY_ID = {s.id: s for s in SCENARIOS}

@@ -1,0 +1,52 @@
+"""The suite has teeth: each deliberately broken bootloader fails with a replayable id, the
+replay reproduces the failure, and the reference passes the same runs."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from suitlib.bootloader import swap_scratch
+from suitlib.conformance.devices import all_devices
+from suitlib.conformance.runner import Options, Suite
+from suitlib.conformance.scenarios import BY_ID
+from tests.conformance import broken
+
+DEVICES = all_devices()
+ID = re.compile(r"^[a-z0-9-]+:[a-z0-9]+:(none|(cut|err)=\d+.*)$")
+
+
+def _runs(factory, scenario: str, schedule: str, max_points: int | None):
+    suite = Suite(factory, Options(max_points=max_points))
+    return suite, list(suite.run(BY_ID[scenario], DEVICES["tiny"], {schedule}))
+
+
+@pytest.mark.parametrize("name", sorted(broken.BROKEN))
+def test_broken_bootloader_fails_with_replayable_id(name: str) -> None:
+    scenario, schedule = broken.BROKEN[name]
+    suite, runs = _runs(getattr(broken, name), scenario, schedule,
+                        max_points=16 if schedule == "cold" else None)
+    failures = [r for r in runs if not r.passed]
+    assert failures, f"the suite did not catch {name}"
+    first = failures[0]
+    assert ID.match(first.id), first.id
+    again = suite.replay(first.id, DEVICES, pictures=False)
+    assert not again.passed
+    assert again.violations == first.violations
+
+
+@pytest.mark.parametrize("scenario,schedule", sorted(set(broken.BROKEN.values())))
+def test_reference_passes_the_same_runs(scenario: str, schedule: str) -> None:
+    _, runs = _runs(swap_scratch, scenario, schedule,
+                    max_points=16 if schedule == "cold" else None)
+    assert runs
+    assert [r.id for r in runs if not r.passed] == []
+
+
+def test_sweep_verdicts_match_runs_from_scratch() -> None:
+    """The snapshot fast path and a from-scratch run agree on every point (sampled)."""
+    suite, runs = _runs(broken.trailer_before_data, "perm-upgrade", "cut", max_points=None)
+    for r in runs[::7]:
+        again = suite.replay(r.id, DEVICES, pictures=False)
+        assert (again.passed, again.violations) == (r.passed, r.violations), r.id
