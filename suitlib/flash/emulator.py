@@ -466,6 +466,7 @@ class FlashEmulator:
     # --- operation cores ----------------------------------------------------------------
 
     def _begin(self) -> tuple[int, Fault | None]:
+        """Take the next operation index (``_program_op`` inlines this)."""
         index = self._ops
         if self.before_op is not None:
             self.before_op(self, index)
@@ -490,7 +491,13 @@ class FlashEmulator:
 
     def _program_op(self, kind: str, address: int, data: bytes) -> None:
         n = len(data)
-        index, fault = self._begin()
+        index = self._ops
+        if self.before_op is not None:
+            self.before_op(self, index)
+        self._ops = index + 1
+        self._read_seq = 0
+        faults = self._plan.by_index
+        fault = faults.get(index) if faults else None
         if fault is not None and fault.action is Action.CUT and fault.torn is None:
             raise self._cut(index, kind, address, n, fault, data)
         stats = self.stats
@@ -503,14 +510,16 @@ class FlashEmulator:
         if single:
             off = address - si * u
             buf = self._data[si]
+            erased_run = self._runs.get(n) or self._erased_run(n)
             if buf is self._erased_u:  # the sector is untouched since its erase
-                old: bytes | bytearray = self._erased_run(n)
+                old: bytes | bytearray = erased_run
             else:
                 old = buf[off:off + n]
         else:
             off = 0
             old = self._get(address, n)
-        if old == self._erased_run(n):  # the common case: programming erased flash
+            erased_run = self._erased_run(n)
+        if old == erased_run:  # the common case: programming erased flash
             new = data
         else:
             o = int.from_bytes(old, "little")
@@ -589,30 +598,33 @@ class FlashEmulator:
 
     def _erase_op(self, first: int, last: int) -> None:
         """Erase sectors ``first..last`` (one physical erase unit) as one operation."""
-        address = self._secs[first].offset
-        length = self._secs[last].end - address
+        secs = self._secs
+        address = secs[first].offset
+        length = secs[last].offset + secs[last].size - address
         index, fault = self._begin()
         if fault is not None and fault.action is Action.CUT and fault.torn is None:
             raise self._cut(index, "erase", address, length, fault, None)
         self.stats.erases += 1
-        worn = self._endurance is not None and any(
-            self._wear[s] >= self._endurance for s in range(first, last + 1))
+        wear = self._wear
+        endurance = self._endurance
+        worn = False
         for s in range(first, last + 1):
-            self._wear[s] += 1
+            if endurance is not None and wear[s] >= endurance:
+                worn = True
+            wear[s] += 1
         if worn and self.wear_mode == "erase-fails":
             raise self._reject(index, "erase", address, length, "worn:erase-fails", None, fault,
                                FlashWornError(f"erase at {address:#x}: sector past its endurance "
-                                              f"of {self._endurance} cycles", address=address,
-                                              erase_count=self._wear[first],
-                                              endurance=self._endurance))
+                                              f"of {endurance} cycles", address=address,
+                                              erase_count=wear[first], endurance=endurance))
         if fault is not None:
             if fault.torn is None:
                 self._finish_fault(index, "erase", address, length, fault, None)
             self._torn_erase(index, first, last, fault)
             return
         for s in range(first, last + 1):
-            size = self._secs[s].size
-            self._data[s] = self._erased_buf(size)
+            size = secs[s].size
+            self._data[s] = self._erased.get(size) or self._erased_buf(size)
             if self._counts is not None:
                 self._counts[s] = self._zero_buf(size // self._wu)
             self._owned.discard(s)
@@ -620,7 +632,8 @@ class FlashEmulator:
                 self._unstable.pop(s, None)
             if self._ecc_bad:
                 self._ecc_bad.pop(s, None)
-        self._record(index, "erase", address, length, "")
+        self._trace_head = ((index, "erase", address, length, "", self._boots, None), self._trace_head)
+        self._trace_len += 1
 
     def _torn_erase(self, index: int, first: int, last: int, fault: Fault) -> None:
         address = self._secs[first].offset
