@@ -146,7 +146,7 @@ class DecryptingSink:
             self._flush()
 
     def _flush(self) -> None:
-        data = bytes(self._pending)
+        data = bytes(self._pending)  # pycryptodome is faster on bytes than on a bytearray
         self._pending.clear()
         try:
             plaintext = self._decryptor.update(data)

@@ -282,3 +282,51 @@ def test_copy_of_a_tampered_download_leaves_the_slot_empty() -> None:
     with pytest.raises(DecryptionError):
         decrypt_copy(platform, APP, DOWNLOAD, params_for(enc.info), DecryptTransformer([KEK], **staged()))
     assert platform.written.get(APP, 0) == 0 and platform.content(APP) is None
+
+
+# --- the sink itself -------------------------------------------------------------------------
+
+
+class Collect:
+    def __init__(self) -> None:
+        self.chunks: list[bytes] = []
+        self.closed = False
+
+    def write(self, chunk: bytes) -> None:
+        self.chunks.append(chunk)
+
+    def close(self) -> None:
+        self.closed = True
+
+
+@pytest.mark.parametrize("content", list(ContentAlgorithm))
+@pytest.mark.parametrize("batch", [1, 1000, 4096, 100_000])
+def test_sink_batches_and_flushes_on_close(content: ContentAlgorithm, batch: int) -> None:
+    from suitlib.cose.encrypt import decode_encryption_info, open_decryptor, unwrap_cek
+
+    enc = encrypt_payload(FW, [KEK], content_alg=content)
+    info = decode_encryption_info(enc.info)
+    out = Collect()
+    sink = DecryptingSink(open_decryptor(info, unwrap_cek(info, [KEK])), out, batch=batch)
+    for i in range(0, len(enc.ciphertext), 1024):
+        sink.write(enc.ciphertext[i : i + 1024])
+    assert not out.closed
+    if batch > len(enc.ciphertext):
+        assert out.chunks == []  # everything still buffered
+    sink.close()
+    assert out.closed and b"".join(out.chunks) == FW and sink.plaintext_size == len(FW)
+    assert all(len(c) <= max(batch, 1024) for c in out.chunks)
+
+
+def test_sink_refuses_use_after_abort_or_close() -> None:
+    from suitlib.cose.encrypt import decode_encryption_info, open_decryptor, unwrap_cek
+
+    enc = encrypt_payload(FW, [KEK])
+    info = decode_encryption_info(enc.info)
+    sink = DecryptingSink(open_decryptor(info, unwrap_cek(info, [KEK])), Collect())
+    sink.write(enc.ciphertext[:100])
+    sink.abort()
+    with pytest.raises(DecryptionError):
+        sink.close()
+    with pytest.raises(DecryptionError):
+        sink.write(b"more")
