@@ -41,6 +41,7 @@ from suitlib.delta.format import (
     APPLIER_STATE,
     DECODE_WINDOW,
     LZMA_DECODER_STATE,
+    MAP_ENTRY_BYTES,
     MAX_HEADER_SIZE,
     SOURCE_BUFFER,
     PatchHeader,
@@ -267,7 +268,8 @@ class DeltaApplier:
         self.header = header
         lz = header.lzma
         wu = self.flash.write_unit
-        needed = applier_ram(header.compression, lz.dict_size, lz.lc, lz.lp, write_unit=wu)
+        needed = applier_ram(header.compression, lz.dict_size, lz.lc, lz.lp, write_unit=wu,
+                             map_entries=header.map_entries)
         if header.ram_bytes > self.ram_budget:
             raise DeltaRamError(f"the patch needs {header.ram_bytes} bytes of applier RAM; "
                                 f"this device allows {self.ram_budget}",
@@ -401,10 +403,13 @@ class DeltaApplier:
             base += header.in_place.shift
         meter = self.meter
         flash = self.flash
+        if self._stream is not None:
+            meter.observe("map", MAP_ENTRY_BYTES * len(self._stream.amap))
 
         def read(offset: int, length: int) -> bytes:
             meter.observe("source", length)
             meter.observe("sum", length)
+            meter.observe("window", length)
             return flash.read(base + offset, length)
 
         if self._mode == "verify":
@@ -419,7 +424,8 @@ class DeltaApplier:
             emit = writer.write
         return _MeteredDecoder(meter, length=end - start, source_size=header.source_size,
                                read=read, emit=emit, skip=skip, chunk_index=index,
-                               target_base=start, plan=header.in_place)
+                               target_base=start, plan=header.in_place,
+                               transform=header.transform, amap=self._stream.amap if self._stream else None)
 
 
 class _MeteredDecoder(ChunkDecoder):
@@ -429,10 +435,11 @@ class _MeteredDecoder(ChunkDecoder):
         super().__init__(**kw)
         self._meter = meter
 
-    def feed(self, data: bytes) -> None:
+    def feed(self, data: bytes | memoryview) -> None:
         self._meter.observe("decoded", len(data))
         super().feed(data)
         self._meter.observe("command", len(self._pending))
+        self._meter.observe("window", len(self._win))
 
 
 def apply_to_flash(flash: FlashDevice, layout: ApplyLayout, patch: bytes, *,

@@ -20,6 +20,7 @@ from suitlib.delta.errors import (
 )
 from suitlib.delta.format import COMPRESSION_NAMES, PatchHeader, applier_ram, parse_header
 from suitlib.delta.stream import PatchStream
+from suitlib.delta.transform import TRANSFORM_NAMES
 
 
 def read_header(patch: bytes) -> PatchHeader:
@@ -48,7 +49,8 @@ def apply_patch(source: bytes, patch: bytes) -> bytes:
 
     def on_header(header: PatchHeader) -> None:
         lz = header.lzma
-        needed = applier_ram(header.compression, lz.dict_size, lz.lc, lz.lp)
+        needed = applier_ram(header.compression, lz.dict_size, lz.lc, lz.lp,
+                             map_entries=header.map_entries)
         if needed > header.ram_bytes:
             raise DeltaRamError(f"the patch declares {header.ram_bytes} bytes of applier RAM but "
                                 f"its parameters need {needed}", declared=header.ram_bytes,
@@ -63,7 +65,8 @@ def apply_patch(source: bytes, patch: bytes) -> bytes:
             raise DeltaFormatError(f"chunk {index} does not start at target offset {start}")
         return ChunkDecoder(length=end - start, source_size=len(source),
                             read=lambda off, n: source[off : off + n], emit=out.extend,
-                            chunk_index=index, target_base=start, plan=header.in_place)
+                            chunk_index=index, target_base=start, plan=header.in_place,
+                            transform=header.transform, amap=stream.amap)
 
     stream = PatchStream(on_header=on_header, open_chunk=open_chunk)
     stream.feed(patch)
@@ -93,6 +96,8 @@ def describe(patch: bytes) -> dict[str, Any]:
         "compression": COMPRESSION_NAMES[header.compression],
         "chunk_size": header.chunk_size,
         "chunk_count": header.chunk_count,
+        "transform": TRANSFORM_NAMES[header.transform],
+        "map_entries": header.map_entries,
     }
     if header.compression == 1:
         info["lzma"] = {"dict_size": header.lzma.dict_size, "lc": header.lzma.lc,

@@ -13,6 +13,7 @@ from collections.abc import Callable
 
 from suitlib.delta.errors import DeltaFormatError
 from suitlib.delta.format import SOURCE_BUFFER, InPlacePlan, decode_varint, unzigzag
+from suitlib.delta.transform import WINDOW, AddressMap, decode_window
 
 ReadSource = Callable[[int, int], bytes]
 EmitTarget = Callable[[bytes | memoryview], None]
@@ -62,8 +63,13 @@ class ChunkDecoder:
 
     def __init__(self, *, length: int, source_size: int, read: ReadSource, emit: EmitTarget,
                  skip: int = 0, chunk_index: int = 0, target_base: int = 0,
-                 plan: InPlacePlan | None = None) -> None:
+                 plan: InPlacePlan | None = None, transform: int = 0,
+                 amap: AddressMap | None = None) -> None:
         self.length = length
+        self.transform = transform
+        self.amap = amap if amap is not None else AddressMap((), ())
+        self._win = bytearray()
+        self._win_len = 0
         self.target_base = target_base
         self.plan = plan
         self.source_size = source_size
@@ -100,7 +106,6 @@ class ChunkDecoder:
                 n = min(self._diff_left, end - pos)
                 self._diff(buf[pos : pos + n])
                 pos += n
-                self._diff_left -= n
                 if not self._diff_left:
                     self._after_diff()
             elif state == _EXTRA:
@@ -173,22 +178,40 @@ class ChunkDecoder:
         self.old_pos += self._seek
         self._state = _DONE if self.produced == self.length else _CTRL
 
-    def _diff(self, diff: memoryview) -> None:
-        n = len(diff)
-        start = self.old_pos
-        self.old_pos += n
-        if self.produced + n <= self.skip:
-            self.produced += n
+    def _diff(self, piece: memoryview) -> None:
+        """Collect diff bytes into windows (§4.3) and apply each window when it is complete."""
+        pos = 0
+        n = len(piece)
+        while pos < n:
+            if not self._win_len:
+                start = self.target_base + self.produced
+                self._win_len = min(self._diff_left, WINDOW - start % WINDOW)
+            take = min(self._win_len - len(self._win), n - pos)
+            self._win += piece[pos : pos + take]
+            pos += take
+            self._diff_left -= take
+            if len(self._win) == self._win_len:
+                self._apply_window()
+
+    def _apply_window(self) -> None:
+        win = self._win
+        m = len(win)
+        source_pos = self.old_pos
+        self.old_pos += m
+        self._win_len = 0
+        if self.produced + m <= self.skip:
+            self.produced += m
+            win.clear()
             return
-        if self.produced < self.skip:
-            k = self.skip - self.produced
-            self.produced += k
-            diff = diff[k:]
-            start += k
-        for i in range(0, len(diff), SOURCE_BUFFER):
-            piece = diff[i : i + SOURCE_BUFFER]
-            self.emit(add_bytes(self.read(start + i, len(piece)), piece))
-        self.produced += len(diff)
+        source = self.read(source_pos, m)
+        out = bytearray(add_bytes(source, win))
+        if self.transform:
+            decode_window(self.transform, out, win, source, source_pos,
+                          self.target_base + self.produced, self.amap)
+        k = max(0, self.skip - self.produced)
+        self.emit(memoryview(out)[k:])
+        self.produced += m
+        win.clear()
 
     def _out(self, data: memoryview) -> None:
         n = len(data)

@@ -15,9 +15,18 @@ import numpy as np
 
 from suitlib.delta.cover import Cover, CoverParams, select_covers
 from suitlib.delta.errors import DeltaRamError
+from suitlib.delta.transform import (
+    TRANSFORM_AARCH64,
+    TRANSFORM_THUMB2,
+    WINDOW,
+    AddressMap,
+    encode_map,
+    encode_window,
+)
 from suitlib.delta.format import (
     COMPRESSION_LZMA,
     COMPRESSION_NONE,
+    TRANSFORM_NONE,
     InPlacePlan,
     LzmaParams,
     PatchHeader,
@@ -50,6 +59,9 @@ class CreateOptions:
     max_shift: int | None = None
     shift: int | None = None
     compression: int = COMPRESSION_LZMA
+    transform: int | None = None
+    """Branch transform (§4.3): None tries the one the image suggests and keeps the smaller."""
+    max_map_entries: int = 512
     lc: int = 0
     lp: int = 0
     pb: int = 0
@@ -131,7 +143,57 @@ def choose_shift(covers: list[Cover], plan_segment: int, coverage: float, max_sh
     return shift
 
 
-def chunk_streams(source: bytes, target: bytes, pieces: list[Piece], chunk_size: int) -> list[bytes]:
+def build_map(covers: list[Cover], min_length: int, limit: int) -> AddressMap:
+    """The address map of a branch transform (§4.3) from the covers: old -> new offsets."""
+    while True:
+        ranges = sorted((s + o, -o) for s, e, o in covers if e - s >= min_length)
+        starts: list[int] = []
+        deltas: list[int] = []
+        for start, delta in ranges:
+            if (deltas and deltas[-1] == delta) or (not deltas and delta == 0):
+                continue
+            if starts and starts[-1] == start:
+                deltas[-1] = delta
+                continue
+            starts.append(start)
+            deltas.append(delta)
+        if len(starts) <= limit:
+            return AddressMap(starts, deltas)
+        min_length *= 2
+
+
+def transform_diff(kind: int, diff: bytes, source: bytes, target: bytes, s: int, e: int, o: int,
+                   amap: AddressMap) -> bytes:
+    """Re-code the branch sites of one diff run window by window (§4.3)."""
+    out = bytearray(diff)
+    pos = s
+    while pos < e:
+        end = min(e, (pos // WINDOW + 1) * WINDOW)
+        window = bytearray(out[pos - s : end - s])
+        encode_window(kind, window, source[pos + o : end + o], target[pos:end], pos + o, pos, amap)
+        out[pos - s : end - s] = window
+        pos = end
+    return bytes(out)
+
+
+def guess_transform(target: bytes) -> int:
+    """The branch transform worth trying on this image (by instruction-pattern density)."""
+    from suitlib.delta.transform import _A64, _THUMB
+
+    sample = target[: 1 << 18]
+    if not sample:
+        return TRANSFORM_NONE
+    thumb = sum(1 for _ in _THUMB.finditer(sample))
+    a64 = sum(1 for m in _A64.finditer(sample) if not m.start() & 3)
+    if a64 * 4 > thumb and a64 * 512 > len(sample):
+        return TRANSFORM_AARCH64
+    if thumb * 256 > len(sample):
+        return TRANSFORM_THUMB2
+    return TRANSFORM_NONE
+
+
+def chunk_streams(source: bytes, target: bytes, pieces: list[Piece], chunk_size: int,
+                  transform: int = TRANSFORM_NONE, amap: AddressMap | None = None) -> list[bytes]:
     """Uncompressed command stream of every chunk (§4)."""
     src = np.frombuffer(source, dtype=np.uint8)
     tgt = np.frombuffer(target, dtype=np.uint8)
@@ -152,6 +214,8 @@ def chunk_streams(source: bytes, target: bytes, pieces: list[Piece], chunk_size:
             if o is not None:
                 assert s + o == old_pos
                 diff = (tgt[s:e] - src[s + o : e + o]).tobytes()
+                if transform and amap is not None:
+                    diff = transform_diff(transform, diff, source, target, s, e, o, amap)
                 i += 1
             extra_start = chunk[i][0] if i < len(chunk) else e
             extra_end = extra_start
@@ -182,13 +246,17 @@ def compress_chunk(stream: bytes, compression: int, params: LzmaParams) -> bytes
     return lzma.compress(stream, format=lzma.FORMAT_RAW, filters=lzma_filters(params))
 
 
-def fit_lzma(ram: int, lc: int, lp: int, pb: int, largest_useful: int) -> LzmaParams:
+def fit_lzma(ram: int, lc: int, lp: int, pb: int, largest_useful: int, map_entries: int = 0
+             ) -> LzmaParams:
     """The largest power-of-two dictionary (4 KiB .. 1 MiB) whose applier fits ``ram``."""
     dict_size = 1 << 20
-    while dict_size > 4096 and (applier_ram(COMPRESSION_LZMA, dict_size, lc, lp) > ram
-                                or dict_size // 2 >= largest_useful):
+
+    def need(d: int) -> int:
+        return applier_ram(COMPRESSION_LZMA, d, lc, lp, map_entries=map_entries)
+
+    while dict_size > 4096 and (need(dict_size) > ram or dict_size // 2 >= largest_useful):
         dict_size //= 2
-    if applier_ram(COMPRESSION_LZMA, dict_size, lc, lp) > ram:
+    if need(dict_size) > ram:
         raise DeltaRamError(
             f"an LZMA applier needs at least {applier_ram(COMPRESSION_LZMA, 4096, lc, lp)} bytes "
             f"of RAM (lc={lc}, lp={lp}); the budget is {ram}",
@@ -213,10 +281,32 @@ def create_patch(source: bytes, target: bytes, options: CreateOptions | None = N
     chunk_size = opts.chunk_size or max(len(target), 1)
     if plan is not None:
         chunk_size = -(-chunk_size // plan.segment_size) * plan.segment_size
+    kinds = [TRANSFORM_NONE]
+    if opts.transform is None:
+        guess = guess_transform(target) if covers else TRANSFORM_NONE
+        if guess:
+            kinds.append(guess)
+    elif opts.transform:
+        kinds = [opts.transform]
+    best: bytes | None = None
+    for kind in kinds:
+        amap = build_map(covers, 64, opts.max_map_entries) if kind else None
+        patch = _assemble(source, target, pieces, chunk_size, plan, opts, kind, amap)
+        if best is None or len(patch) < len(best):
+            best = patch
+    assert best is not None
+    return best
+
+
+def _assemble(source: bytes, target: bytes, pieces: list[Piece], chunk_size: int,
+              plan: InPlacePlan | None, opts: CreateOptions, kind: int,
+              amap: AddressMap | None) -> bytes:
+    entries = len(amap) if amap is not None else 0
     lz = LzmaParams()
     if opts.compression == COMPRESSION_LZMA:
-        lz = fit_lzma(opts.ram, opts.lc, opts.lp, opts.pb, largest_useful=chunk_size * 2)
-    ram_needed = applier_ram(opts.compression, lz.dict_size, lz.lc, lz.lp)
+        lz = fit_lzma(opts.ram, opts.lc, opts.lp, opts.pb, largest_useful=chunk_size * 2,
+                      map_entries=entries)
+    ram_needed = applier_ram(opts.compression, lz.dict_size, lz.lc, lz.lp, map_entries=entries)
     if ram_needed > opts.ram:
         raise DeltaRamError(f"the applier needs {ram_needed} bytes of RAM; budget {opts.ram}",
                             ram=opts.ram)
@@ -225,11 +315,14 @@ def create_patch(source: bytes, target: bytes, options: CreateOptions | None = N
         source_digest=hashlib.sha256(source).digest(),
         target_digest=hashlib.sha256(target).digest(),
         chunk_size=chunk_size, ram_bytes=ram_needed, compression=opts.compression, lzma=lz,
-        in_place=plan,
+        transform=kind, in_place=plan, map_entries=entries,
     )
     body = bytearray()
+    if kind and amap is not None:
+        packed = compress_chunk(encode_map(amap), opts.compression, lz)
+        body += encode_varint(len(packed)) + packed
     if target:
-        for stream in chunk_streams(source, target, pieces, chunk_size):
+        for stream in chunk_streams(source, target, pieces, chunk_size, kind, amap):
             packed = compress_chunk(stream, opts.compression, lz)
             body += encode_varint(len(packed)) + packed
     return header.encode() + bytes(body)

@@ -28,6 +28,7 @@ COMPRESSION_LZMA = 1
 COMPRESSION_NAMES = {COMPRESSION_NONE: "none", COMPRESSION_LZMA: "lzma"}
 
 TRANSFORM_NONE = 0
+KNOWN_TRANSFORMS = (0, 1, 2)  # none, Thumb-2 branches, AArch64 branches (suitlib.delta.transform)
 
 MAX_HEADER_SIZE = 160
 """No valid header is longer (§2): the applier buffers at most this many bytes for it."""
@@ -45,6 +46,9 @@ DECODE_WINDOW = 1024
 """Largest piece of decompressed body the applier handles at once (bytes)."""
 SOURCE_BUFFER = 512
 """Source bytes read per flash read while applying a diff run (the sum needs as many again)."""
+MAP_ENTRY_BYTES = 8
+"""RAM per address-map entry of a branch transform (old start, delta: two 32-bit words)."""
+MAX_MAP_ENTRIES = 4096
 COMMAND_BUFFER = 32
 """Longest partial command header (three varints) kept between two decoded pieces."""
 
@@ -98,14 +102,15 @@ def lzma_probs_bytes(lc: int, lp: int) -> int:
     return 2 * (LZMA_PROBS_BASE + (LZMA_LITERAL_PROBS << (lc + lp)))
 
 
-def applier_ram(compression: int, dict_size: int, lc: int, lp: int, write_unit: int = 16) -> int:
+def applier_ram(compression: int, dict_size: int, lc: int, lp: int, write_unit: int = 16,
+                map_entries: int = 0) -> int:
     """The RAM figure the header declares (§2.4): decoder + buffers + fixed state.
 
     ``write_unit`` is the largest flash write unit the figure covers (one partial unit is
     buffered); 16 bytes covers every NOR part we know of.
     """
-    fixed = (APPLIER_STATE + MAX_HEADER_SIZE + DECODE_WINDOW + 2 * SOURCE_BUFFER
-             + COMMAND_BUFFER + write_unit)
+    fixed = (APPLIER_STATE + MAX_HEADER_SIZE + DECODE_WINDOW + 3 * SOURCE_BUFFER
+             + COMMAND_BUFFER + write_unit + MAP_ENTRY_BYTES * map_entries)
     if compression == COMPRESSION_LZMA:
         return fixed + dict_size + lzma_probs_bytes(lc, lp) + LZMA_DECODER_STATE
     return fixed
@@ -181,6 +186,7 @@ class PatchHeader:
     lzma: LzmaParams = LzmaParams()
     transform: int = TRANSFORM_NONE
     in_place: InPlacePlan | None = None
+    map_entries: int = 0
     header_size: int = 0
     header_crc: int = 0
 
@@ -210,6 +216,8 @@ class PatchHeader:
         if self.in_place:
             out += encode_varint(self.in_place.segment_size)
             out += encode_varint(self.in_place.shift)
+        if self.transform:
+            out += encode_varint(self.map_entries)
         out += struct.pack("<I", zlib.crc32(out))
         return bytes(out)
 
@@ -253,7 +261,7 @@ def parse_header(data: bytes | bytearray | memoryview) -> PatchHeader | None:
     source_digest = bytes(data[pos : pos + 32])
     target_digest = bytes(data[pos + 32 : pos + 64])
     pos += 64
-    count = 4 if flags & FLAG_IN_PLACE else 2
+    count = (4 if flags & FLAG_IN_PLACE else 2) + (1 if transform else 0)
     for _ in range(count):
         got = decode_varint(data, pos)
         if got is None:
@@ -272,7 +280,7 @@ def parse_header(data: bytes | bytearray | memoryview) -> PatchHeader | None:
         raise DeltaUnsupportedError(f"unknown header flags 0x{flags:02x}")
     if compression not in COMPRESSION_NAMES:
         raise DeltaUnsupportedError(f"unknown compression {compression}")
-    if transform != TRANSFORM_NONE:
+    if transform not in KNOWN_TRANSFORMS:
         raise DeltaUnsupportedError(f"unknown transform {transform}")
     if compression == COMPRESSION_LZMA:
         lz = LzmaParams.from_props_byte(props, dict_log2)
@@ -282,6 +290,9 @@ def parse_header(data: bytes | bytearray | memoryview) -> PatchHeader | None:
     if chunk_size < 1 or chunk_size >= MAX_IMAGE_SIZE:
         raise DeltaFormatError(f"invalid chunk size {chunk_size}")
     plan = None
+    map_entries = fields[-1] if transform else 0
+    if map_entries > MAX_MAP_ENTRIES:
+        raise DeltaFormatError(f"address map of {map_entries} entries (at most {MAX_MAP_ENTRIES})")
     if flags & FLAG_IN_PLACE:
         segment_size, shift = fields[4], fields[5]
         if segment_size < 1 or chunk_size % segment_size:
@@ -293,7 +304,8 @@ def parse_header(data: bytes | bytearray | memoryview) -> PatchHeader | None:
         source_size=source_size, target_size=target_size,
         source_digest=source_digest, target_digest=target_digest,
         chunk_size=chunk_size, ram_bytes=ram_bytes, compression=compression, lzma=lz,
-        transform=transform, in_place=plan, header_size=pos + 4, header_crc=crc,
+        transform=transform, in_place=plan, map_entries=map_entries, header_size=pos + 4,
+        header_crc=crc,
     )
 
 

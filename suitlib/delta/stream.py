@@ -14,6 +14,7 @@ import lzma
 from collections.abc import Callable
 
 from suitlib.delta.body import ChunkDecoder
+from suitlib.delta.transform import AddressMap, MapDecoder
 from suitlib.delta.errors import DeltaFormatError, DeltaTruncatedError
 from suitlib.delta.format import (
     COMPRESSION_LZMA,
@@ -25,6 +26,8 @@ from suitlib.delta.format import (
 )
 
 OpenChunk = Callable[[int, int], "ChunkDecoder | None"]
+# A patch with a branch transform carries its address map as one compressed section between
+# the header and chunk 0 (§4.3); it is parsed like a chunk but never skipped.
 
 _HEADER, _LEN, _DATA, _END = range(4)
 
@@ -46,7 +49,10 @@ class PatchStream:
         self.buffer_peak = 0
         """Most bytes ever held for a partial header or chunk length."""
         self._left = 0
-        self._decoder: ChunkDecoder | None = None
+        self._decoder: ChunkDecoder | MapDecoder | None = None
+        self._in_map = False
+        self.amap = AddressMap((), ())
+        """The patch's address map (§4.3), complete before the first body chunk."""
         self._lzma: lzma.LZMADecompressor | None = None
 
     @property
@@ -100,7 +106,8 @@ class PatchStream:
                 self._buf.clear()
                 self.header = header
                 self._on_header(header)
-                self._state = _LEN if header.chunk_count else _END
+                self._in_map = bool(header.transform)
+                self._state = _LEN if header.chunk_count or self._in_map else _END
                 self.chunk_offset = self.offset
             else:
                 raise DeltaFormatError("data after the last chunk", offset=self.offset)
@@ -113,7 +120,10 @@ class PatchStream:
         if length > (1 << 32):
             raise DeltaFormatError(f"chunk {self.chunk} length out of range", chunk=self.chunk)
         self._left = length
-        self._decoder = self._open_chunk(self.chunk, self.chunk_offset)
+        if self._in_map:
+            self._decoder = MapDecoder(header.map_entries)
+        else:
+            self._decoder = self._open_chunk(self.chunk, self.chunk_offset)
         self._lzma = None
         if self._decoder is not None and header.compression == COMPRESSION_LZMA:
             self._lzma = lzma.LZMADecompressor(format=lzma.FORMAT_RAW, filters=[{
@@ -160,7 +170,12 @@ class PatchStream:
                                        f"{decoder.length} target bytes", chunk=self.chunk)
         self._decoder = None
         self._lzma = None
-        self.chunk += 1
+        if self._in_map:
+            assert isinstance(decoder, MapDecoder)
+            self.amap = decoder.result()
+            self._in_map = False
+        else:
+            self.chunk += 1
         self.chunk_offset = self.offset
         assert self.header is not None
         self._state = _LEN if self.chunk < self.header.chunk_count else _END
