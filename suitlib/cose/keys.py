@@ -18,7 +18,7 @@ from Crypto.Signature import DSS, eddsa
 from Crypto.Util.asn1 import DerSequence
 
 from suitlib.cose.algorithms import Algorithm
-from suitlib.errors import KeyFormatError, SignatureError, UnsupportedError
+from suitlib.errors import KeyFormatError, SignatureError
 
 PBKDF2_ITERATIONS = 600_000
 """Iterations for encrypted PKCS#8 (OWASP 2023 guidance for PBKDF2-HMAC-SHA256)."""

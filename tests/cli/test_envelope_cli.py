@@ -246,3 +246,19 @@ def test_sever_bad_inputs(suit, work: Path) -> None:
     r = suit("sever", "missing.cbor", "-o", "out.cbor")
     assert r.code == 2 and "not found" in r.one_line_error()
     assert not (work / "out.cbor").exists() and leftovers(work) == []
+
+
+def test_mac0_with_a_symmetric_cose_key(suit, work: Path) -> None:
+    from suitlib.cose import SymmetricKey, export_cose_key
+
+    (work / "device.cose").write_bytes(export_cose_key(SymmetricKey(bytes(range(32))), kid=b"dev-7"))
+    (work / "other.cose").write_bytes(export_cose_key(SymmetricKey(bytes(32))))
+    r = suit("sign", "example0-unsigned.cbor", "--key", "device.cose", "-o", "mac.suit")
+    assert r.code == 0, r.err
+    r = suit("verify", "mac.suit", "--key", "device.cose")
+    assert r.code == 0 and "HMAC-256/256" in r.out and "dev-7" in r.out
+    assert suit("verify", "mac.suit", "--key", "other.cose").code == 1
+    r = suit("sign", "example0-unsigned.cbor", "--key", "device.cose", "--alg", "ES256", "-o", "x.suit")
+    assert r.code == 2 and not (work / "x.suit").exists()
+    r = suit("pubkey", "device.cose")
+    assert r.code == 2 and "symmetric" in r.one_line_error()
