@@ -17,6 +17,7 @@ from suitlib.cose import (
     load_pem,
 )
 from suitlib.errors import InputError, KeyFormatError
+from suitlib.limits import DEFAULT_LIMITS
 from suitlib.manifest import Envelope, decode_envelope
 
 MAX_KEY_FILE = 1 << 16
@@ -93,7 +94,7 @@ def load_trust_anchors(paths: tuple[str, ...]) -> list[TrustAnchor]:
 
 
 def read_envelope(path: str) -> tuple[bytes, Envelope]:
-    data = read_input(path, what="envelope")
+    data = read_input(path, what="envelope", max_size=DEFAULT_LIMITS.max_envelope_size)
     return data, decode_envelope(data)
 
 

@@ -262,3 +262,11 @@ def test_mac0_with_a_symmetric_cose_key(suit, work: Path) -> None:
     assert r.code == 2 and not (work / "x.suit").exists()
     r = suit("pubkey", "device.cose")
     assert r.code == 2 and "symmetric" in r.one_line_error()
+
+
+def test_oversized_envelope_is_refused_before_decoding(suit, work: Path) -> None:
+    from suitlib.limits import DEFAULT_LIMITS
+
+    (work / "huge.cbor").write_bytes(b"\x00" * (DEFAULT_LIMITS.max_envelope_size + 1))
+    r = suit("verify", "huge.cbor", "--key", "public_key.pem")
+    assert r.code == 2 and "too large" in r.err
