@@ -153,6 +153,31 @@ class _BoundedSink:
             self._inner.close()
 
 
+class _LazyWriter:
+    """Opens the component writer at the first byte (or at close for an empty payload)."""
+
+    def __init__(self, platform: Platform, component: ComponentId, size_hint: int | None) -> None:
+        self._platform = platform
+        self._component = component
+        self._size_hint = size_hint
+        self._writer: Any = None
+
+    def _open(self) -> Any:
+        if self._writer is None:
+            self._writer = self._platform.open_writer(self._component, size_hint=self._size_hint)
+        return self._writer
+
+    def write(self, chunk: bytes | memoryview) -> None:
+        (self._writer or self._open()).write(chunk)
+
+    def close(self) -> None:
+        self._open().close()
+
+    def abort(self) -> None:
+        if self._writer is not None:
+            self._writer.abort()
+
+
 def _compare(expected: bytes, actual: bytes) -> bool:
     """Constant-time comparison (§8.4.9.4 asks for no early exit)."""
     return hmac.compare_digest(expected, actual)
@@ -477,7 +502,7 @@ class Interpreter:
             try:
                 writer.write(content)
                 writer.close()
-            except BaseException:
+            except Exception:  # not BaseException: after a power loss nothing runs any more
                 writer.abort()
                 raise
             self.tainted.discard(index)  # the manifest itself is authenticated
@@ -573,63 +598,95 @@ class Interpreter:
         if not (held == len(content) and _compare(content, data.ljust(len(content), b"\0"))):
             raise ConditionNotMetError("component content differs from suit-parameter-content")
 
-    def _refuse_transforms(self, index: int, what: str) -> None:
-        for key in TRANSFORMING_PARAMS:
-            if key in self.params[index]:
+    def _handled(self) -> frozenset[int]:
+        """Transforming parameters some configured transformer implements."""
+        handled: set[int] = set()
+        for transformer in self.transformers:
+            handled.update(getattr(transformer, "handled_parameters", ()))
+        return frozenset(handled)
+
+    def _transforming(self, index: int) -> list[int]:
+        return [key for key in TRANSFORMING_PARAMS if key in self.params[index]]
+
+    def _refuse_transforms(self, index: int, what: str, *, allow_handled: bool = False) -> None:
+        handled = self._handled() if allow_handled else frozenset()
+        for key in self._transforming(index):
+            if key not in handled:
                 raise UnsupportedParameterError(
                     f"{what} with {Param(key).name.lower().replace('_', '-')} is not supported",
                     parameter=int(key),
                 )
 
-    def _fetch(self, index: int) -> None:
-        """§8.4.10.4: stream the URI into the component, bounded, through any transformer."""
-        self._refuse_transforms(index, "fetch")
+    def _stream_into(self, index: int, what: str, produce: Callable[[ChunkSink], None]) -> None:
+        """Run ``produce`` (which pushes the transfer into a sink and closes it) into component
+        ``index``: transfer bound → transformers → image-size bound → (lazily opened) writer.
+
+        The writer is opened at the first byte that reaches it, so a transformer that refuses
+        the transfer up front (e.g. a wrong decryption key) leaves the component untouched.
+        """
         params = self.params[index]
-        uri = self._require(index, Param.URI, "fetch", condition=False)
-        if not isinstance(uri, str):
-            raise ValidationError("uri must be a text string", reason=8)
         size = params.get(Param.IMAGE_SIZE)
         if not isinstance(size, int) or isinstance(size, bool):
             size = None
         component = self.components[index]
-        arguments = params.get(Param.FETCH_ARGUMENTS)
-        writer = self.platform.open_writer(component, size_hint=size)
+        writer = _LazyWriter(self.platform, component, size)
         self.verified.pop(index, None)
         self.measured.pop(index, None)
         self.tainted.add(index)
-        # what reaches the component is bounded by image-size (THREAT.IMG.EXTRA) and what is
-        # transferred by the fetch limit; a transformer (e.g. a delta applier) may sit between
-        # the two and turn the transferred bytes into the image
-        image_bound = size is not None and size < self.limits.max_fetch_size
-        output: ChunkSink = _BoundedSink(writer, size, "image-size") if image_bound else writer
-        sink = output
-        for transformer in self.transformers:
-            front = transformer(params, component, sink, self.platform)
-            if front is not None:
-                sink = front
-        if sink is output:  # no transformation: the transferred bytes are the image, one bound
-            bounded = _BoundedSink(writer, size if image_bound else self.limits.max_fetch_size,
-                                   "image-size" if image_bound else "the fetch limit")
-        else:
-            bounded = _BoundedSink(sink, self.limits.max_fetch_size, "the fetch limit")
         try:
-            if uri in self.program.integrated_payloads:
-                data = self.program.integrated_payloads[uri]
-                for start in range(0, len(data), READ_CHUNK):
-                    bounded.write(data[start : start + READ_CHUNK])
-                bounded.close()
-            elif uri.startswith("#"):
-                raise TransportError(f"integrated payload {uri} is not in the envelope", uri=uri, reason=11)
+            # what reaches the component is bounded by image-size (THREAT.IMG.EXTRA) and what is
+            # transferred by the fetch limit; transformers (a delta applier, a decryptor) sit
+            # between the two and turn the transferred bytes into the image
+            image_bound = size is not None and size < self.limits.max_fetch_size
+            output: ChunkSink = _BoundedSink(writer, size, "image-size") if image_bound and size is not None else writer
+            sink = output
+            for transformer in self.transformers:
+                front = transformer(params, component, sink, self.platform)
+                if front is not None:
+                    sink = front
+            pending = [k for k in self._transforming(index)]
+            if pending and sink is output:
+                raise UnsupportedParameterError(
+                    f"{what}: no transformer took {Param(pending[0]).name.lower().replace('_', '-')}",
+                    parameter=int(pending[0]),
+                )
+            if sink is output:  # no transformation: the transferred bytes are the image, one bound
+                bounded = _BoundedSink(writer, size if image_bound and size is not None else self.limits.max_fetch_size,
+                                       "image-size" if image_bound else "the fetch limit")
             else:
-                self.platform.fetcher().fetch(uri, bounded, fetch_arguments=arguments)
+                bounded = _BoundedSink(sink, self.limits.max_fetch_size, "the fetch limit")
+            produce(bounded)
             if not bounded.closed:
-                raise TransportError(f"the transfer of {uri} ended without completing", uri=uri, reason=11)
+                raise TransportError(f"the {what} ended without completing", reason=11)
         except SuitError:
             writer.abort()
             raise
         except Exception as exc:  # a pluggable fetcher or transformer that misbehaves
             writer.abort()
-            raise TransportError(f"fetch of {uri} failed: {type(exc).__name__}: {exc}", uri=uri, reason=11) from None
+            raise TransportError(f"{what} failed: {type(exc).__name__}: {exc}", reason=11) from None
+
+    def _fetch(self, index: int) -> None:
+        """§8.4.10.4: stream the URI into the component, bounded, through any transformer."""
+        self._refuse_transforms(index, "fetch", allow_handled=True)
+        params = self.params[index]
+        uri = self._require(index, Param.URI, "fetch", condition=False)
+        if not isinstance(uri, str):
+            raise ValidationError("uri must be a text string", reason=8)
+        arguments = params.get(Param.FETCH_ARGUMENTS)
+
+        def produce(sink: ChunkSink) -> None:
+            if uri in self.program.integrated_payloads:
+                data = self.program.integrated_payloads[uri]
+                with memoryview(data) as view:
+                    for start in range(0, len(view), READ_CHUNK):
+                        sink.write(view[start : start + READ_CHUNK])
+                sink.close()
+            elif uri.startswith("#"):
+                raise TransportError(f"integrated payload {uri} is not in the envelope", uri=uri, reason=11)
+            else:
+                self.platform.fetcher().fetch(uri, sink, fetch_arguments=arguments)
+
+        self._stream_into(index, f"fetch of {uri}", produce)
 
     def _source(self, index: int, what: str) -> int:
         source = self._require(index, Param.SOURCE_COMPONENT, what, condition=False)
@@ -641,10 +698,11 @@ class Interpreter:
 
     def _copy_or_swap(self, index: int, *, swap: bool) -> None:
         what = "swap" if swap else "copy"
-        self._refuse_transforms(index, what)
+        self._refuse_transforms(index, what, allow_handled=not swap)
         source = self._source(index, what)
         destination_id, source_id = self.components[index], self.components[source]
-        if self.platform.size(source_id) is None:
+        held = self.platform.size(source_id)
+        if held is None:
             raise FlashError(f"{what}: source component is empty", reason=11)
         if swap:
             self.platform.swap(destination_id, source_id)
@@ -655,8 +713,23 @@ class Interpreter:
                 self.tainted.add(index)
             if dst_t:
                 self.tainted.add(source)
-            self.verified.pop(index, None)
-            self.verified.pop(source, None)
+            for i in (index, source):
+                self.verified.pop(i, None)
+                self.measured.pop(i, None)
+        elif self._transforming(index):
+            # copy with a transformation (e.g. decrypt a fetched ciphertext): stream the source
+            # through the transformers; the result is unverified until an image-match
+            def produce(sink: ChunkSink) -> None:
+                offset = 0
+                while offset < held:
+                    chunk = self.platform.read(source_id, offset, min(READ_CHUNK, held - offset))
+                    if not chunk:
+                        raise FlashError("copy source shorter than its size", reason=11)
+                    sink.write(chunk)
+                    offset += len(chunk)
+                sink.close()
+
+            self._stream_into(index, "copy", produce)
         else:
             self.platform.copy(destination_id, source_id)
             if source in self.tainted:
@@ -664,6 +737,7 @@ class Interpreter:
             else:
                 self.tainted.discard(index)
             self.verified.pop(index, None)
+            self.measured.pop(index, None)
 
     def _invoke(self, index: int) -> None:
         component = self.components[index]
