@@ -89,7 +89,7 @@ _SEVERABLE_NAMES = {MANIFEST_NAMES[k]: k for k in SEVERABLE}
 _SHORT_SEVERABLE = {name[5:]: key for name, key in _SEVERABLE_NAMES.items()}
 
 
-def severable_key(name: str | int) -> int:
+def severable_key(name: str | int, path: str = "") -> int:
     """Severable member key from ``install``, ``suit-install`` or ``20``."""
     if isinstance(name, int) and name in SEVERABLE:
         return name
@@ -98,7 +98,8 @@ def severable_key(name: str | int) -> int:
     if key is None and text.lstrip("-").isdigit() and int(text) in SEVERABLE:
         key = int(text)
     if key is None:
-        raise SpecError(f"{name!r} is not a severable member (one of {', '.join(sorted(_SHORT_SEVERABLE))})")
+        raise SpecError(f"{name!r} is not a severable member (one of {', '.join(sorted(_SHORT_SEVERABLE))})",
+                        path=path)
     return key
 
 
@@ -457,14 +458,14 @@ def build_envelope(spec: Mapping[str, Any], *, base_dir: Path = Path(".")) -> En
     manifest = b.manifest(spec["suit-manifest"])
     elements: dict[int, Severable] = {}
     for name in spec.get("severable", ()):
-        key = severable_key(name)
+        key = severable_key(name, "severable")
         content = manifest.severable(key)
         if content is None or isinstance(content, Digest):
             raise SpecError(f"{MANIFEST_NAMES[key]} is listed as severable but has no content", path="severable")
         elements[key] = content
         manifest = dataclasses.replace(manifest, **{SEVERABLE_FIELDS[key]: severable_digest(key, content, alg)})
     for name, value in (spec.get("suit-envelope-elements") or {}).items():
-        key = severable_key(name)
+        key = severable_key(name, "suit-envelope-elements")
         elements[key] = b.severable_content(key, value, f"suit-envelope-elements/{name}")
     integrated = {}
     for name, value in (spec.get("suit-integrated-payloads") or {}).items():
