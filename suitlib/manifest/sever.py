@@ -70,7 +70,7 @@ def attach_elements(env: Envelope, elements: Iterable[str | int] | None = None) 
         value = manifest.severable(key)
         if value is None or isinstance(value, Digest):
             raise ValidationError(f"{MANIFEST_NAMES[key]} is not inline in the manifest")
-        moved[key] = value
+        moved[int(key)] = value
         manifest = dataclasses.replace(manifest, **{SEVERABLE_FIELDS[key]: severable_digest(key, value, alg)})
     result = dataclasses.replace(env, manifest=manifest, elements=frozen_map(moved))
     return with_authentication(result, ()) if manifest is not env.manifest else result
