@@ -155,7 +155,7 @@ class DecryptingSink:
                     self._digest.update(plaintext)
                 self._out.write(plaintext)
                 self.plaintext_size += len(plaintext)
-        except BaseException:
+        except Exception:  # not PowerLoss: after a cut nothing runs
             self.abort()
             raise
 
@@ -171,7 +171,7 @@ class DecryptingSink:
             self._decryptor.finalize()
             if self._digest is not None:
                 self._digest.verify()
-        except BaseException:
+        except Exception:
             self.abort()
             raise
         if self._staging is None:
@@ -180,8 +180,10 @@ class DecryptingSink:
         try:
             self._staging.writer.close()
             self._commit(self._staging)
-        finally:
+        except Exception:
             self._staging.scrub()
+            raise
+        self._staging.scrub()
 
     def _commit(self, staging: StagingArea) -> None:
         """Copy the verified plaintext from the staging area into the target."""
@@ -220,8 +222,10 @@ class DecryptTransformer:
         staging: ComponentId | None = None,
         hashes: Mapping[int, Callable[[], Any]] | None = None,
         verify_digest_direct: bool = False,
+        batch: int = DECRYPT_BATCH,
     ) -> None:
         self.keys = tuple(keys)
+        self.batch = batch
         self.staging = staging
         self.hashes = DEFAULT_HASHES if hashes is None else hashes
         self.verify_digest_direct = verify_digest_direct
@@ -262,7 +266,7 @@ class DecryptTransformer:
         if not staged and not self.verify_digest_direct:
             digest = None  # the processor's image-match is the gate
         staging = StagingArea(platform, self.staging) if staged and self.staging is not None else None
-        return DecryptingSink(decryptor, sink, staging=staging, digest=digest)
+        return DecryptingSink(decryptor, sink, staging=staging, digest=digest, batch=self.batch)
 
 
 def decrypt_copy(
@@ -293,7 +297,7 @@ def decrypt_copy(
             sink.write(data)
             offset += len(data)
         sink.close()
-    except BaseException:
+    except Exception:
         writer.abort()
         raise
 
