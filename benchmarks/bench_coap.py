@@ -100,10 +100,11 @@ class ScaledTuning(TransportTuning):
     ACK_TIMEOUT = 2.0
 
 
-async def ours(uri: str, block: int, timing: Timing, window: int) -> tuple[bytes, float]:
+async def ours(uri: str, block: int, timing: Timing, window: int, reorder_bytes: int) -> tuple[bytes, float]:
     sink = BytesSink()
+    reorder = max(4 * window, reorder_bytes // block)
     t0 = time.perf_counter()
-    await CoapFetcher(timing=timing, szx=SZX[block], window=window).fetch(uri, sink)
+    await CoapFetcher(timing=timing, szx=SZX[block], window=window, reorder=reorder).fetch(uri, sink)
     return sink.getvalue(), time.perf_counter() - t0
 
 
@@ -141,7 +142,7 @@ def run_one(kind: str, uri: str, block: int, loss: float, a: argparse.Namespace,
     ack = a.ack_timeout if loss else None
     if kind == "ours":
         timing = Timing(ack_timeout=ack) if ack else Timing()
-        return asyncio.run(asyncio.wait_for(ours(uri, block, timing, a.window), a.timeout))
+        return asyncio.run(asyncio.wait_for(ours(uri, block, timing, a.window, a.reorder_bytes), a.timeout))
     if kind == "aiocoap":
         return asyncio.run(asyncio.wait_for(aiocoap_plain(uri, block, ack), a.timeout))
     return libcoap(uri, block, 95.0 if loss else a.timeout, tmp / "cc.bin")
@@ -173,6 +174,8 @@ def main() -> None:
     ap.add_argument("--lossy-reps", type=int, default=1)
     ap.add_argument("--ack-timeout", type=float, default=0.2)
     ap.add_argument("--window", type=int, default=8)
+    ap.add_argument("--reorder-bytes", type=int, default=8192,
+                    help="RAM for out-of-order blocks (reorder = max(4*window, this/block))")
     ap.add_argument("--concurrent", type=int, default=200)
     ap.add_argument("--concurrent-size", type=int, default=64 * 1024)
     ap.add_argument("--timeout", type=float, default=900)

@@ -9,7 +9,9 @@ responses (§5.2.2), resets. On top of it, :class:`CoapFetcher` drives the sans-
   against servers known to cope, e.g. ``suit serve``). The window follows AIMD: it halves
   (at most once per ACK_TIMEOUT period) when a request needed a retransmission and grows by
   one per window of clean answers, so loss slows the sender down as congestion control asks,
-  while blocks behind a stuck one keep arriving into a bounded reorder buffer.
+  while blocks behind a stuck one keep arriving into a bounded reorder buffer. A request
+  overtaken by three later answers is retransmitted at once (fast retransmit, as TCP's
+  RFC 5681 §3.2) instead of after its ACK_TIMEOUT; that is what keeps the link busy under loss.
 - A request whose retransmissions are exhausted is reissued after an exponential back-off, a
   bounded number of times; then the fetch fails with :class:`TransferFailedError` and the
   resume record lets the next attempt continue at the stored offset.
@@ -65,6 +67,7 @@ class FetchStats:
     etag: bytes | None = None
     requests: int = 0
     retransmissions: int = 0
+    fast_retransmits: int = 0
     reissues: int = 0
     restarts: int = 0
     resumed_from: int = 0
@@ -93,6 +96,21 @@ class CoapUri:
 
 class _Timeout(Exception):
     pass
+
+
+@dataclass
+class _Slot:
+    """Bookkeeping of one outstanding block request for fast retransmit."""
+
+    order: int
+    token: bytes | None = None
+    overtaken: int = 0
+    nudges: int = 0
+
+
+FAST_RETRANSMIT_AFTER = 3
+"""Answers to later requests that make an unanswered earlier one count as lost (cf. RFC 5681)."""
+MAX_NUDGES = 2
 
 
 @dataclass
@@ -156,7 +174,19 @@ class CoapEndpoint(asyncio.DatagramProtocol):
         self._mid = (self._mid + 1) & 0xFFFF
         return self._mid
 
-    async def request(self, msg: Message) -> tuple[Message, int]:
+    def nudge(self, token: bytes | None) -> bool:
+        """Retransmit a pending request now (fast retransmit); its timer runs on unchanged."""
+        ex = self._by_token.get(token) if token is not None else None
+        if ex is None or ex.acked or ex.future.done() or self.transport is None:
+            return False
+        ex.retransmissions += 1
+        self.retransmissions += 1
+        self.transport.sendto(ex.raw)
+        return True
+
+    async def request(
+        self, msg: Message, on_token: Callable[[bytes], None] | None = None
+    ) -> tuple[Message, int]:
         """Send ``msg`` as CON and wait for its response: (response, retransmissions)."""
         if self.closed or self.transport is None:
             raise TransferFailedError("endpoint closed")
@@ -170,6 +200,8 @@ class CoapEndpoint(asyncio.DatagramProtocol):
         ex = _Exchange(token, mid, loop.create_future(), raw)
         self._by_token[token] = ex
         self._by_mid[mid] = ex
+        if on_token is not None:
+            on_token(token)
         t = self.timing
         timeout = random.uniform(t.ack_timeout, t.ack_timeout * t.ack_random_factor)
         self.transport.sendto(raw)
@@ -303,21 +335,25 @@ class CoapFetcher:
         stats = FetchStats(resumed_from=dl.machine.offset)
         t0 = time.perf_counter()
         ep = await CoapEndpoint.connect(target.host, target.port, self.timing)
-        inflight: dict[asyncio.Task[tuple[Message, int]], BlockRequest] = {}
+        inflight: dict[asyncio.Task[tuple[Message, int]], tuple[BlockRequest, _Slot]] = {}
+        order = 0
         cwnd = float(window)
         last_cut = -1e9
         try:
             while not dl.done:
                 for req in dl.requests(int(cwnd)):
-                    task = asyncio.ensure_future(self._block(ep, target, req, stats))
-                    inflight[task] = req
+                    slot = _Slot(order)
+                    order += 1
+                    task = asyncio.ensure_future(self._block(ep, target, req, stats, slot))
+                    inflight[task] = (req, slot)
                     stats.requests += 1
                 stats.max_window = max(stats.max_window, len(inflight))
                 if not inflight:
                     raise TransferFailedError("download stalled with nothing to request")
                 finished, _ = await asyncio.wait(inflight, return_when=asyncio.FIRST_COMPLETED)
+                newest = max(inflight[t][1].order for t in finished)
                 for task in finished:
-                    req = inflight.pop(task)
+                    req, _ = inflight.pop(task)
                     response, retransmitted = task.result()
                     now = time.monotonic()
                     if retransmitted:
@@ -336,6 +372,7 @@ class CoapFetcher:
                     )
                     if dl.done:
                         break
+                self._fast_retransmit(ep, inflight.values(), newest, stats)
         finally:
             for task in inflight:
                 task.cancel()
@@ -347,6 +384,26 @@ class CoapFetcher:
         stats.seconds = time.perf_counter() - t0
         return stats
 
+    @staticmethod
+    def _fast_retransmit(
+        ep: CoapEndpoint, pending: object, newest: int, stats: FetchStats
+    ) -> None:
+        """Resend requests overtaken by FAST_RETRANSMIT_AFTER later answers (likely lost).
+
+        Our server answers in request order, so an earlier request still unanswered after
+        three later ones were answered most likely lost its request or its response; resending
+        it now rather than after ACK_TIMEOUT keeps the reorder buffer from stalling. It counts
+        as a retransmission (the window shrinks), and each request is nudged at most twice.
+        """
+        for _, slot in pending:  # type: ignore[attr-defined]
+            if slot.order < newest:
+                slot.overtaken += 1
+                if slot.overtaken >= FAST_RETRANSMIT_AFTER and slot.nudges < MAX_NUDGES:
+                    if ep.nudge(slot.token):
+                        slot.nudges += 1
+                        stats.fast_retransmits += 1
+                    slot.overtaken = 0
+
     async def fetch_bytes(self, uri: str, **kw: object) -> bytes:
         """Download a whole (small) resource, e.g. an envelope, into memory."""
         sink = BytesSink()
@@ -354,7 +411,12 @@ class CoapFetcher:
         return sink.getvalue()
 
     async def _block(
-        self, ep: CoapEndpoint, target: CoapUri, req: BlockRequest, stats: FetchStats
+        self,
+        ep: CoapEndpoint,
+        target: CoapUri,
+        req: BlockRequest,
+        stats: FetchStats,
+        slot: _Slot | None = None,
     ) -> tuple[Message, int]:
         """One block: retransmitted by the endpoint, reissued with back-off, overload waited out."""
         retrans = 0
@@ -366,7 +428,10 @@ class CoapFetcher:
             if req.ask_size:
                 msg.opt.size2 = 0
             try:
-                response, n = await ep.request(msg)
+                on_token = None if slot is None else (lambda t: setattr(slot, "token", t))
+                if slot is not None:
+                    slot.overtaken = 0
+                response, n = await ep.request(msg, on_token)
             except _Timeout:
                 retrans += self.timing.max_retransmit
                 reissues += 1
