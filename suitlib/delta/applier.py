@@ -49,6 +49,7 @@ from suitlib.delta.format import (
     lzma_probs_bytes,
 )
 from suitlib.delta.stream import PatchStream
+from suitlib.delta.transform import sites_for
 from suitlib.flash.interface import FlashDevice
 from suitlib.limits import DEFAULT_LIMITS
 
@@ -425,7 +426,7 @@ class DeltaApplier:
         return _MeteredDecoder(meter, length=end - start, source_size=header.source_size,
                                read=read, emit=emit, skip=skip, chunk_index=index,
                                target_base=start, plan=header.in_place,
-                               transform=header.transform, amap=self._stream.amap if self._stream else None)
+                               sites=sites_for(header), amap=self._stream.amap if self._stream else None)
 
 
 class _MeteredDecoder(ChunkDecoder):

@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 from suitlib.delta.errors import DeltaFormatError
 from suitlib.delta.format import SOURCE_BUFFER, InPlacePlan, decode_varint, unzigzag
-from suitlib.delta.transform import WINDOW, AddressMap, decode_window
+from suitlib.delta.transform import WINDOW, AddressMap, Sites, decode_window
 
 ReadSource = Callable[[int, int], bytes]
 EmitTarget = Callable[[bytes | memoryview], None]
@@ -63,10 +63,10 @@ class ChunkDecoder:
 
     def __init__(self, *, length: int, source_size: int, read: ReadSource, emit: EmitTarget,
                  skip: int = 0, chunk_index: int = 0, target_base: int = 0,
-                 plan: InPlacePlan | None = None, transform: int = 0,
+                 plan: InPlacePlan | None = None, sites: Sites | None = None,
                  amap: AddressMap | None = None) -> None:
         self.length = length
-        self.transform = transform
+        self.sites = sites
         self.amap = amap if amap is not None else AddressMap((), ())
         self._win = bytearray()
         self._win_len = 0
@@ -205,8 +205,8 @@ class ChunkDecoder:
             return
         source = self.read(source_pos, m)
         out = bytearray(add_bytes(source, win))
-        if self.transform:
-            decode_window(self.transform, out, win, source, source_pos,
+        if self.sites is not None:
+            decode_window(self.sites, out, win, source, source_pos,
                           self.target_base + self.produced, self.amap)
         k = max(0, self.skip - self.produced)
         self.emit(memoryview(out)[k:])

@@ -20,8 +20,10 @@ from suitlib.delta.transform import (
     TRANSFORM_THUMB2,
     WINDOW,
     AddressMap,
+    Sites,
     encode_map,
     encode_window,
+    sites_for,
 )
 from suitlib.delta.format import (
     COMPRESSION_LZMA,
@@ -162,18 +164,88 @@ def build_map(covers: list[Cover], min_length: int, limit: int) -> AddressMap:
         min_length *= 2
 
 
-def transform_diff(kind: int, diff: bytes, source: bytes, target: bytes, s: int, e: int, o: int,
-                   amap: AddressMap) -> bytes:
+def transform_diff(sites: Sites, diff: bytes, source: bytes, target: bytes, s: int, e: int,
+                   o: int, amap: AddressMap) -> bytes:
     """Re-code the branch sites of one diff run window by window (§4.3)."""
     out = bytearray(diff)
     pos = s
     while pos < e:
         end = min(e, (pos // WINDOW + 1) * WINDOW)
         window = bytearray(out[pos - s : end - s])
-        encode_window(kind, window, source[pos + o : end + o], target[pos:end], pos + o, pos, amap)
+        encode_window(sites, window, source[pos + o : end + o], target[pos:end], pos + o, pos, amap)
         out[pos - s : end - s] = window
         pos = end
     return bytes(out)
+
+
+def guess_pointer_base(source: bytes, target: bytes, covers: list[Cover], amap: AddressMap
+                       ) -> int | None:
+    """The load address that makes most absolute pointers in covered code predictable (§4.3).
+
+    Candidates are the most common 64 KiB pages among aligned source words, refined in 4 KiB
+    steps; a candidate scores one per covered aligned word whose mapped value is exactly the
+    target's word there and differs from the source's.
+    """
+    n = len(source) - len(source) % 4
+    if n < 64 or not covers:
+        return None
+    words = np.frombuffer(source[:n], dtype="<u4").astype(np.int64)
+    tgt_idx: list[np.ndarray] = []
+    src_idx: list[np.ndarray] = []
+    for s, e, o in covers:
+        first = s + (-s) % 4
+        t = np.arange(first, e - 3, 4, dtype=np.int64)
+        if not len(t):
+            continue
+        q = t + o
+        ok = (q >= 0) & (q + 4 <= n)
+        tgt_idx.append(t[ok])
+        src_idx.append(q[ok])
+    if not tgt_idx:
+        return None
+    t_all = np.concatenate(tgt_idx)
+    q_all = np.concatenate(src_idx)
+    src_bytes = np.frombuffer(source, dtype=np.uint8).astype(np.int64)
+    tgt_bytes = np.frombuffer(target, dtype=np.uint8).astype(np.int64)
+    src_vals = (src_bytes[q_all] | src_bytes[q_all + 1] << 8 | src_bytes[q_all + 2] << 16
+                | src_bytes[q_all + 3] << 24)
+    tgt_vals = (tgt_bytes[t_all] | tgt_bytes[t_all + 1] << 8 | tgt_bytes[t_all + 2] << 16
+                | tgt_bytes[t_all + 3] << 24)
+    moved = src_vals != tgt_vals
+    src_vals, tgt_vals = src_vals[moved], tgt_vals[moved]
+    if not len(src_vals):
+        return None
+    starts = np.asarray(amap.starts, dtype=np.int64)
+    deltas = np.asarray(amap.deltas, dtype=np.int64)
+
+    def score(base: int) -> int:
+        off = src_vals - base
+        inside = (off >= 0) & (off < len(source))
+        idx = np.searchsorted(starts, off[inside], side="right") - 1
+        delta = np.where(idx >= 0, deltas[np.maximum(idx, 0)], 0) if len(starts) else 0
+        pred = (off[inside] + delta + base) & 0xFFFFFFFF
+        return int(np.count_nonzero(pred == tgt_vals[inside]))
+
+    # Candidate load pages: where a window as wide as the image holds the most aligned words.
+    pages, counts = np.unique(words >> 16, return_counts=True)
+    span = max(1, -(-len(source) // 65536))
+    cum = np.concatenate(([0], np.cumsum(counts)))
+    in_window = cum[np.searchsorted(pages, pages + span)] - cum[np.arange(len(pages))]
+    candidates = {0}
+    for i in np.argsort(in_window)[::-1][:4].tolist():
+        candidates.add(int(pages[i]))
+    best_base, best_score = None, 0
+    for page in sorted(candidates):
+        for step in range(-16, 16):
+            base = (page << 16) + step * 4096
+            if base < 0:
+                continue
+            sc = score(base)
+            if sc > best_score:
+                best_base, best_score = base, sc
+    if best_base is None or best_score * 200 < len(source) // 4:
+        return None
+    return best_base
 
 
 def guess_transform(target: bytes) -> int:
@@ -193,7 +265,7 @@ def guess_transform(target: bytes) -> int:
 
 
 def chunk_streams(source: bytes, target: bytes, pieces: list[Piece], chunk_size: int,
-                  transform: int = TRANSFORM_NONE, amap: AddressMap | None = None) -> list[bytes]:
+                  sites: Sites | None = None, amap: AddressMap | None = None) -> list[bytes]:
     """Uncompressed command stream of every chunk (§4)."""
     src = np.frombuffer(source, dtype=np.uint8)
     tgt = np.frombuffer(target, dtype=np.uint8)
@@ -214,8 +286,8 @@ def chunk_streams(source: bytes, target: bytes, pieces: list[Piece], chunk_size:
             if o is not None:
                 assert s + o == old_pos
                 diff = (tgt[s:e] - src[s + o : e + o]).tobytes()
-                if transform and amap is not None:
-                    diff = transform_diff(transform, diff, source, target, s, e, o, amap)
+                if sites is not None and amap is not None:
+                    diff = transform_diff(sites, diff, source, target, s, e, o, amap)
                 i += 1
             extra_start = chunk[i][0] if i < len(chunk) else e
             extra_end = extra_start
@@ -291,16 +363,22 @@ def create_patch(source: bytes, target: bytes, options: CreateOptions | None = N
     best: bytes | None = None
     for kind in kinds:
         amap = build_map(covers, 64, opts.max_map_entries) if kind else None
-        patch = _assemble(source, target, pieces, chunk_size, plan, opts, kind, amap)
-        if best is None or len(patch) < len(best):
-            best = patch
+        bases: list[int | None] = [None]
+        if kind == TRANSFORM_THUMB2 and amap is not None:
+            found = guess_pointer_base(source, target, covers, amap)
+            if found is not None:
+                bases = [found]
+        for base in bases:
+            patch = _assemble(source, target, pieces, chunk_size, plan, opts, kind, amap, base)
+            if best is None or len(patch) < len(best):
+                best = patch
     assert best is not None
     return best
 
 
 def _assemble(source: bytes, target: bytes, pieces: list[Piece], chunk_size: int,
               plan: InPlacePlan | None, opts: CreateOptions, kind: int,
-              amap: AddressMap | None) -> bytes:
+              amap: AddressMap | None, pointer_base: int | None = None) -> bytes:
     entries = len(amap) if amap is not None else 0
     lz = LzmaParams()
     if opts.compression == COMPRESSION_LZMA:
@@ -316,13 +394,15 @@ def _assemble(source: bytes, target: bytes, pieces: list[Piece], chunk_size: int
         target_digest=hashlib.sha256(target).digest(),
         chunk_size=chunk_size, ram_bytes=ram_needed, compression=opts.compression, lzma=lz,
         transform=kind, in_place=plan, map_entries=entries,
+        pointer_base=pointer_base if kind else None,
     )
     body = bytearray()
     if kind and amap is not None:
         packed = compress_chunk(encode_map(amap), opts.compression, lz)
         body += encode_varint(len(packed)) + packed
     if target:
-        for stream in chunk_streams(source, target, pieces, chunk_size, kind, amap):
+        sites = sites_for(header)
+        for stream in chunk_streams(source, target, pieces, chunk_size, sites, amap):
             packed = compress_chunk(stream, opts.compression, lz)
             body += encode_varint(len(packed)) + packed
     return header.encode() + bytes(body)

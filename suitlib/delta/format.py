@@ -187,6 +187,7 @@ class PatchHeader:
     transform: int = TRANSFORM_NONE
     in_place: InPlacePlan | None = None
     map_entries: int = 0
+    pointer_base: int | None = None
     header_size: int = 0
     header_crc: int = 0
 
@@ -218,6 +219,7 @@ class PatchHeader:
             out += encode_varint(self.in_place.shift)
         if self.transform:
             out += encode_varint(self.map_entries)
+            out += encode_varint(0 if self.pointer_base is None else self.pointer_base + 1)
         out += struct.pack("<I", zlib.crc32(out))
         return bytes(out)
 
@@ -261,7 +263,7 @@ def parse_header(data: bytes | bytearray | memoryview) -> PatchHeader | None:
     source_digest = bytes(data[pos : pos + 32])
     target_digest = bytes(data[pos + 32 : pos + 64])
     pos += 64
-    count = (4 if flags & FLAG_IN_PLACE else 2) + (1 if transform else 0)
+    count = (4 if flags & FLAG_IN_PLACE else 2) + (2 if transform else 0)
     for _ in range(count):
         got = decode_varint(data, pos)
         if got is None:
@@ -290,7 +292,10 @@ def parse_header(data: bytes | bytearray | memoryview) -> PatchHeader | None:
     if chunk_size < 1 or chunk_size >= MAX_IMAGE_SIZE:
         raise DeltaFormatError(f"invalid chunk size {chunk_size}")
     plan = None
-    map_entries = fields[-1] if transform else 0
+    map_entries = fields[-2] if transform else 0
+    pointer_base = fields[-1] - 1 if transform and fields[-1] else None
+    if pointer_base is not None and pointer_base >= MAX_IMAGE_SIZE:
+        raise DeltaFormatError("pointer base out of range")
     if map_entries > MAX_MAP_ENTRIES:
         raise DeltaFormatError(f"address map of {map_entries} entries (at most {MAX_MAP_ENTRIES})")
     if flags & FLAG_IN_PLACE:
@@ -304,7 +309,8 @@ def parse_header(data: bytes | bytearray | memoryview) -> PatchHeader | None:
         source_size=source_size, target_size=target_size,
         source_digest=source_digest, target_digest=target_digest,
         chunk_size=chunk_size, ram_bytes=ram_bytes, compression=compression, lzma=lz,
-        transform=transform, in_place=plan, map_entries=map_entries, header_size=pos + 4,
+        transform=transform, in_place=plan, map_entries=map_entries, pointer_base=pointer_base,
+        header_size=pos + 4,
         header_crc=crc,
     )
 

@@ -83,33 +83,60 @@ class AddressMap:
         return address + (self.deltas[i] if i >= 0 else 0)
 
 
-def branch_sites(kind: int, source: bytes, target_start: int, source_start: int) -> list[int]:
-    """Window-relative offsets of the transformed instructions, scanning left to right.
+def _pointer_regex(base: int, size: int) -> re.Pattern[bytes]:
+    """A byte pattern matching (at least) every little-endian word in ``[base, base + size)``."""
+    lo, hi = base >> 16, (base + max(size, 1) - 1) >> 16
+    alts = []
+    for high in range(lo, min(hi, lo + 64) + 1):
+        alts.append(re.escape(bytes((high & 0xFF, high >> 8))))
+    if hi > lo + 64:  # a huge range: match any word and let the exact test decide
+        return re.compile(rb"(?=[\x00-\xff]{4})", re.DOTALL)
+    return re.compile(rb"(?=[\x00-\xff]{2}(?:" + b"|".join(alts) + rb"))", re.DOTALL)
 
-    ``source`` holds the source bytes under the window; a site needs all four bytes inside it.
-    Thumb-2 sites sit at even target offsets and skip the next two halfwords once taken;
-    AArch64 sites sit at target offsets that are multiples of 4.
-    """
-    n = len(source)
-    sites: list[int] = []
-    if kind == TRANSFORM_THUMB2:
+
+class Sites:
+    """Finds transform sites in a window: ``(offset, is_pointer)`` (§4.3 scan rule)."""
+
+    def __init__(self, kind: int, pointer_base: int | None, source_size: int) -> None:
+        self.kind = kind
+        self.base = pointer_base
+        self.limit = (pointer_base or 0) + source_size
+        self.pointers = (_pointer_regex(pointer_base, source_size)
+                         if pointer_base is not None and kind == TRANSFORM_THUMB2 else None)
+
+    def find(self, source: bytes, target_start: int) -> list[tuple[int, bool]]:
+        n = len(source)
+        out: list[tuple[int, bool]] = []
+        if self.kind == TRANSFORM_AARCH64:
+            for m in _A64.finditer(source):
+                i = m.start()
+                if i + 4 <= n and not (target_start + i) & 3:
+                    out.append((i, False))
+            return out
+        cands = {m.start(): False for m in _THUMB.finditer(source)}
+        if self.pointers is not None:
+            base, limit = self.base, self.limit
+            for m in self.pointers.finditer(source):
+                i = m.start()
+                if i in cands or (target_start + i) & 3 or i + 4 > n:
+                    continue
+                if base <= int.from_bytes(source[i : i + 4], "little") < limit:  # type: ignore[operator]
+                    cands[i] = True
         nxt = 0
-        for m in _THUMB.finditer(source):
-            i = m.start()
+        for i in sorted(cands):
             if i < nxt or i + 4 > n or (target_start + i) & 1:
                 continue
-            sites.append(i)
+            out.append((i, cands[i]))
             nxt = i + 4
-    elif kind == TRANSFORM_AARCH64:
-        for m in _A64.finditer(source):
-            i = m.start()
-            if i + 4 <= n and not (target_start + i) & 3:
-                sites.append(i)
-    return sites
+        return out
 
 
-def predict(kind: int, src4: bytes, source_pos: int, target_pos: int, amap: AddressMap) -> int:
-    """The predicted 32-bit value of the target instruction at ``target_pos``."""
+def predict(kind: int, src4: bytes, source_pos: int, target_pos: int, amap: AddressMap,
+            pointer: bool = False, base: int = 0) -> int:
+    """The predicted 32-bit value of the target instruction (or pointer) at ``target_pos``."""
+    if pointer:
+        value = int.from_bytes(src4, "little")
+        return (amap(value - base) + base) & MASK32
     if kind == TRANSFORM_THUMB2:
         op, imm = thumb_fields(src4[0], src4[1], src4[2], src4[3])
         dest = amap(source_pos + 4 + 2 * imm)
@@ -122,35 +149,37 @@ def predict(kind: int, src4: bytes, source_pos: int, target_pos: int, amap: Addr
     return (word & 0xFC000000) | (((dest - target_pos) >> 2) & 0x3FFFFFF)
 
 
-def value_of(kind: int, four: bytes) -> int:
-    if kind == TRANSFORM_THUMB2:
+def value_of(kind: int, four: bytes, pointer: bool = False) -> int:
+    if kind == TRANSFORM_THUMB2 and not pointer:
         op, imm = thumb_fields(four[0], four[1], four[2], four[3])
         return thumb_value(op, imm)
     return int.from_bytes(four, "little")
 
 
-def bytes_of(kind: int, value: int) -> bytes:
-    if kind == TRANSFORM_THUMB2:
+def bytes_of(kind: int, value: int, pointer: bool = False) -> bytes:
+    if kind == TRANSFORM_THUMB2 and not pointer:
         return thumb_bytes(value & MASK32)
     return (value & MASK32).to_bytes(4, "little")
 
 
-def encode_window(kind: int, diff: bytearray, source: bytes, target: bytes, source_pos: int,
+def encode_window(sites: Sites, diff: bytearray, source: bytes, target: bytes, source_pos: int,
                   target_pos: int, amap: AddressMap) -> None:
     """Creator: replace the plain differences of every site by ``target - prediction``."""
-    for i in branch_sites(kind, source, target_pos, source_pos):
-        pred = predict(kind, source[i : i + 4], source_pos + i, target_pos + i, amap)
-        actual = value_of(kind, target[i : i + 4])
+    kind, base = sites.kind, sites.base or 0
+    for i, ptr in sites.find(source, target_pos):
+        pred = predict(kind, source[i : i + 4], source_pos + i, target_pos + i, amap, ptr, base)
+        actual = value_of(kind, target[i : i + 4], ptr)
         diff[i : i + 4] = ((actual - pred) & MASK32).to_bytes(4, "little")
 
 
-def decode_window(kind: int, out: bytearray, diff: bytes | memoryview, source: bytes,
+def decode_window(sites: Sites, out: bytearray, diff: bytes | memoryview, source: bytes,
                   source_pos: int, target_pos: int, amap: AddressMap) -> None:
     """Applier: ``out`` holds ``source + diff`` byte-wise; fix every site from its prediction."""
-    for i in branch_sites(kind, source, target_pos, source_pos):
-        pred = predict(kind, source[i : i + 4], source_pos + i, target_pos + i, amap)
+    kind, base = sites.kind, sites.base or 0
+    for i, ptr in sites.find(source, target_pos):
+        pred = predict(kind, source[i : i + 4], source_pos + i, target_pos + i, amap, ptr, base)
         d = int.from_bytes(diff[i : i + 4], "little")
-        out[i : i + 4] = bytes_of(kind, pred + d)
+        out[i : i + 4] = bytes_of(kind, pred + d, ptr)
 
 
 class MapDecoder:
@@ -217,3 +246,10 @@ def encode_map(amap: AddressMap) -> bytes:
         out += encode_varint(start - prev_start) + encode_varint(zigzag(delta - prev_delta))
         prev_start, prev_delta = start, delta
     return bytes(out)
+
+
+def sites_for(header: "PatchHeader") -> Sites | None:  # noqa: F821 - avoids an import cycle
+    """The site finder a patch header asks for (None: no transform)."""
+    if not header.transform:
+        return None
+    return Sites(header.transform, header.pointer_base, header.source_size)
