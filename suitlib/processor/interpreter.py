@@ -200,6 +200,8 @@ def _plain(value: Any) -> Any:
 class Interpreter:
     """Executes command sequences of one :class:`Program` for one procedure."""
 
+    _handlers: dict[int, Callable[[Interpreter, int], None]]
+
     def __init__(
         self,
         program: Program,
@@ -299,7 +301,9 @@ class Interpreter:
             self._count()
             self._set_parameters(argument, override=code == Cmd.DIRECTIVE_OVERRIDE_PARAMETERS)
             return
-        for index in list(self._selected()):
+        selection = self.index
+        indices = (selection,) if type(selection) is int else tuple(self._selected())
+        for index in indices:
             self._count()
             where = Where(section, offset, index, code)
             try:
@@ -454,67 +458,89 @@ class Interpreter:
         return value
 
     def _simple(self, code: int, argument: Any, index: int, where: Where) -> None:
-        component = self.components[index]
-        params = self.params[index]
+        """One condition or plain directive on one component (§8.4.9, §8.4.10)."""
         if code in CONSUMES:
-            where.consumed(params)
-        if code == Cmd.CONDITION_VENDOR_IDENTIFIER:
-            self._identity(index, Param.VENDOR_IDENTIFIER, self.platform.vendor_ids(component), "vendor")
-        elif code == Cmd.CONDITION_CLASS_IDENTIFIER:
-            self._identity(index, Param.CLASS_IDENTIFIER, self.platform.class_ids(component), "class")
-        elif code == Cmd.CONDITION_DEVICE_IDENTIFIER:
-            self._identity(index, Param.DEVICE_IDENTIFIER, self.platform.device_ids(component), "device")
-        elif code == Cmd.CONDITION_IMAGE_MATCH:
-            self._image_match(index, expect_match=True)
-        elif code == Cmd.CONDITION_IMAGE_NOT_MATCH:
-            self._image_match(index, expect_match=False)
-        elif code == Cmd.CONDITION_COMPONENT_SLOT:
-            wanted = self._require(index, Param.COMPONENT_SLOT, "component-slot", condition=True)
-            actual = self.platform.slot(component)
-            if actual is None or actual != wanted:
-                raise ConditionNotMetError(f"component is in slot {actual}, not {wanted}", expected=wanted, actual=actual)
-        elif code == Cmd.CONDITION_CHECK_CONTENT:
-            self._check_content(index)
-        elif code == Cmd.CONDITION_ABORT:
-            raise ConditionNotMetError("suit-condition-abort")
-        elif code == Cmd.CONDITION_USE_BEFORE:
-            deadline = self._require(index, Param.USE_BEFORE, "use-before", condition=True)
-            now = self.platform.now()
-            if now is None:
-                raise ConditionNotMetError("use-before: the device has no trusted time")
-            if not isinstance(deadline, int) or now >= deadline:
-                raise ConditionNotMetError(f"manifest expired (use-before {deadline}, now {now})", expected=deadline, actual=now)
-        elif code == Cmd.CONDITION_MINIMUM_BATTERY:
-            minimum = self._require(index, Param.MINIMUM_BATTERY, "minimum-battery", condition=True)
-            level = self.platform.battery_level()
-            if level is None or not isinstance(minimum, int) or level < minimum:
-                raise ConditionNotMetError(f"battery {level} below {minimum}", expected=minimum, actual=level)
+            where.consumed(self.params[index])
+        handler = self._handlers.get(code)
+        if handler is not None:
+            handler(self, index)
         elif code in CONDITIONS:
             raise UnsupportedConditionError(f"condition {code} ({Cmd(code).name.lower()}) is not implemented", command=code)
-        elif code == Cmd.DIRECTIVE_FETCH:
-            self._fetch(index)
-        elif code == Cmd.DIRECTIVE_WRITE:
-            self._refuse_transforms(index, "write")
-            content = self._require(index, Param.CONTENT, "write", condition=False)
-            if not isinstance(content, bytes):
-                raise ValidationError("content must be a byte string", reason=8)
-            writer = self.platform.open_writer(component, size_hint=len(content))
-            try:
-                writer.write(content)
-                writer.close()
-            except Exception:  # not BaseException: after a power loss nothing runs any more
-                writer.abort()
-                raise
-            self.tainted.discard(index)  # the manifest itself is authenticated
-            self.verified.pop(index, None)
-            self.measured.pop(index, None)
-        elif code in (Cmd.DIRECTIVE_COPY, Cmd.DIRECTIVE_SWAP):
-            self._copy_or_swap(index, swap=code == Cmd.DIRECTIVE_SWAP)
-        elif code == Cmd.DIRECTIVE_INVOKE:
-            self._invoke(index)
         else:
             name = Cmd(code).name.lower() if code in Cmd._value2member_map_ else "unknown"
             raise UnsupportedCommandError(f"command {code} ({name}) is not supported", command=code)
+
+    def _vendor(self, index: int) -> None:
+        """§8.4.9.1 suit-condition-vendor-identifier."""
+        self._identity(index, Param.VENDOR_IDENTIFIER, self.platform.vendor_ids(self.components[index]), "vendor")
+
+    def _class(self, index: int) -> None:
+        """§8.4.9.1 suit-condition-class-identifier."""
+        self._identity(index, Param.CLASS_IDENTIFIER, self.platform.class_ids(self.components[index]), "class")
+
+    def _device(self, index: int) -> None:
+        """§8.4.9.1 suit-condition-device-identifier."""
+        self._identity(index, Param.DEVICE_IDENTIFIER, self.platform.device_ids(self.components[index]), "device")
+
+    def _match(self, index: int) -> None:
+        """§8.4.9.2 suit-condition-image-match."""
+        self._image_match(index, expect_match=True)
+
+    def _not_match(self, index: int) -> None:
+        """update-management suit-condition-image-not-match."""
+        self._image_match(index, expect_match=False)
+
+    def _slot(self, index: int) -> None:
+        """§8.4.9.5 suit-condition-component-slot."""
+        wanted = self._require(index, Param.COMPONENT_SLOT, "component-slot", condition=True)
+        actual = self.platform.slot(self.components[index])
+        if actual is None or actual != wanted:
+            raise ConditionNotMetError(f"component is in slot {actual}, not {wanted}", expected=wanted, actual=actual)
+
+    def _abort(self, index: int) -> None:
+        """§8.4.9.6 suit-condition-abort."""
+        raise ConditionNotMetError("suit-condition-abort")
+
+    def _use_before(self, index: int) -> None:
+        """update-management suit-condition-use-before (RFC 9124 REQ.SEC.EXP)."""
+        deadline = self._require(index, Param.USE_BEFORE, "use-before", condition=True)
+        now = self.platform.now()
+        if now is None:
+            raise ConditionNotMetError("use-before: the device has no trusted time")
+        if not isinstance(deadline, int) or now >= deadline:
+            raise ConditionNotMetError(f"manifest expired (use-before {deadline}, now {now})", expected=deadline, actual=now)
+
+    def _battery(self, index: int) -> None:
+        """update-management suit-condition-minimum-battery."""
+        minimum = self._require(index, Param.MINIMUM_BATTERY, "minimum-battery", condition=True)
+        level = self.platform.battery_level()
+        if level is None or not isinstance(minimum, int) or level < minimum:
+            raise ConditionNotMetError(f"battery {level} below {minimum}", expected=minimum, actual=level)
+
+    def _write(self, index: int) -> None:
+        """§8.4.10.6 suit-directive-write: store suit-parameter-content."""
+        self._refuse_transforms(index, "write")
+        content = self._require(index, Param.CONTENT, "write", condition=False)
+        if not isinstance(content, bytes):
+            raise ValidationError("content must be a byte string", reason=8)
+        writer = self.platform.open_writer(self.components[index], size_hint=len(content))
+        try:
+            writer.write(content)
+            writer.close()
+        except Exception:  # not BaseException: after a power loss nothing runs any more
+            writer.abort()
+            raise
+        self.tainted.discard(index)  # the manifest itself is authenticated
+        self.verified.pop(index, None)
+        self.measured.pop(index, None)
+
+    def _copy(self, index: int) -> None:
+        """§8.4.10.5 suit-directive-copy."""
+        self._copy_or_swap(index, swap=False)
+
+    def _swap(self, index: int) -> None:
+        """§8.4.10.9 suit-directive-swap."""
+        self._copy_or_swap(index, swap=True)
 
     def _identity(self, index: int, key: int, device_values: Any, what: str) -> None:
         wanted = self._require(index, key, f"{what}-identifier", condition=True)
@@ -803,3 +829,23 @@ class Interpreter:
         except SuitError:
             pass
         return SystemInfo(component=component, properties=props, command=code, success=success)
+
+
+Interpreter._handlers = {
+    Cmd.CONDITION_VENDOR_IDENTIFIER: Interpreter._vendor,
+    Cmd.CONDITION_CLASS_IDENTIFIER: Interpreter._class,
+    Cmd.CONDITION_DEVICE_IDENTIFIER: Interpreter._device,
+    Cmd.CONDITION_IMAGE_MATCH: Interpreter._match,
+    Cmd.CONDITION_IMAGE_NOT_MATCH: Interpreter._not_match,
+    Cmd.CONDITION_COMPONENT_SLOT: Interpreter._slot,
+    Cmd.CONDITION_CHECK_CONTENT: Interpreter._check_content,
+    Cmd.CONDITION_ABORT: Interpreter._abort,
+    Cmd.CONDITION_USE_BEFORE: Interpreter._use_before,
+    Cmd.CONDITION_MINIMUM_BATTERY: Interpreter._battery,
+    Cmd.DIRECTIVE_FETCH: Interpreter._fetch,
+    Cmd.DIRECTIVE_WRITE: Interpreter._write,
+    Cmd.DIRECTIVE_COPY: Interpreter._copy,
+    Cmd.DIRECTIVE_SWAP: Interpreter._swap,
+    Cmd.DIRECTIVE_INVOKE: Interpreter._invoke,
+}
+"""Conditions and plain directives by code (flow control is handled in ``_execute``)."""
