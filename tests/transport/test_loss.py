@@ -46,7 +46,7 @@ def test_download_survives_loss_both_ways(tmp_path: Path, loss: float, window: i
     assert got == data
     assert relay.stats.up_dropped > 0 and relay.stats.down_dropped > 0
     assert stats.retransmissions > 0
-    if window > 1:  # losses inside the window are repaired by fast retransmit
+    if window > 1 and loss < 0.2:  # losses inside an open window: fast retransmit
         assert stats.fast_retransmits > 0
 
 
