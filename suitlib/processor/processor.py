@@ -24,14 +24,20 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from suitlib.errors import RollbackError, SuitError
+from suitlib.errors import (
+    InputError,
+    LimitExceededError,
+    PolicyError,
+    RollbackError,
+    SignatureError,
+    SuitError,
+)
 from suitlib.limits import DEFAULT_LIMITS, Limits
 from suitlib.processor.errors import (
     SeveredMemberMissingError,
     UnsupportedComponentError,
     UnverifiedPayloadError,
 )
-from suitlib.errors import LimitExceededError, PolicyError
 from suitlib.processor.interpreter import Interpreter, Transformer
 from suitlib.processor.platform import Platform
 from suitlib.processor.program import Cmd, CommandSequence, Program, Section, TryEach
@@ -152,12 +158,10 @@ class Processor:
     def run(self, program: Program, procedure: str) -> ProcessResult:
         """Run an already authenticated :class:`Program` (the codec adapter builds these)."""
         if procedure not in (UPDATE, INVOCATION):
-            raise ValueError(f"unknown procedure {procedure!r}")
+            raise InputError(f"unknown procedure {procedure!r}", hint="use 'update' or 'invocation'")
         interpreter: Interpreter | None = None
         try:
             if not program.authenticated and not self.policy.allow_unsigned:
-                from suitlib.errors import SignatureError
-
                 raise SignatureError("the envelope carries no signature or MAC", reason=4)
             self._setup(program, procedure)
             interpreter = Interpreter(
