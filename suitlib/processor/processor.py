@@ -34,6 +34,7 @@ from suitlib.errors import (
 )
 from suitlib.limits import DEFAULT_LIMITS, Limits
 from suitlib.processor.errors import (
+    ManifestAbortError,
     SeveredMemberMissingError,
     UnsupportedComponentError,
     UnverifiedPayloadError,
@@ -51,6 +52,12 @@ UPDATE_SECTIONS: tuple[int, ...] = (
     Section.VALIDATE,
 )
 INVOCATION_SECTIONS: tuple[int, ...] = (Section.VALIDATE, Section.LOAD, Section.INVOKE)
+
+SIDE_EFFECTS = frozenset({
+    Cmd.DIRECTIVE_FETCH, Cmd.DIRECTIVE_WRITE, Cmd.DIRECTIVE_COPY, Cmd.DIRECTIVE_SWAP, Cmd.DIRECTIVE_INVOKE,
+    Cmd.DIRECTIVE_PROCESS_DEPENDENCY, Cmd.DIRECTIVE_UNLINK, Cmd.DIRECTIVE_WAIT,
+})
+"""Directives that change the device: not allowed in the shared sequence."""
 
 UPDATE = "update"
 INVOCATION = "invocation"
@@ -244,6 +251,12 @@ class Processor:
                 )
         if any(command.code < 0 for command in _walk(program.shared)):
             raise PolicyError("custom commands are not permitted in the shared sequence (§6.2)", reason=5)
+        effects = sorted({command.code for command in _walk(program.shared)} & SIDE_EFFECTS)
+        if effects:
+            raise ManifestAbortError(
+                f"the shared sequence may only set parameters and check conditions (§5.3.2), found {effects}",
+                commands=effects,
+            )
         stored = self.platform.load_sequence_number()
         if stored is not None:
             seq = program.sequence_number

@@ -320,3 +320,14 @@ def test_report_cbor_matches_the_cddl_shape() -> None:
     assert list(record) == [[], Section.VALIDATE, 1, 0, {5: 1}]
     assert sysinfo == {0: [b"\x00"], 5: 0}
     assert report[4] == {5: Cmd.CONDITION_COMPONENT_SLOT, 6: [[], 7, 1, 0, {5: 1}], 7: 10}
+
+
+def test_the_shared_sequence_may_not_change_the_device() -> None:
+    """§5.3.2: the common sequence has no side-effects beyond setting parameters."""
+    for directive in (Cmd.DIRECTIVE_FETCH, Cmd.DIRECTIVE_WRITE, Cmd.DIRECTIVE_COPY, Cmd.DIRECTIVE_INVOKE):
+        shared = seq(Cmd.DIRECTIVE_OVERRIDE_PARAMETERS, {Param.URI: "u", Param.CONTENT: b"x"},
+                     Cmd.DIRECTIVE_TRY_EACH, try_each(seq(directive, 0), seq(Cmd.CONDITION_ABORT, 0)))
+        platform = device(resources={"u": A})
+        result = run(platform, shared=shared, validate=seq(Cmd.CONDITION_ABORT, 0))
+        assert isinstance(result.error, ManifestAbortError), directive
+        assert platform.log == [] and platform.fetcher_impl.requests == []
