@@ -135,15 +135,18 @@ class Processor:
     with a hardware hash engine passes its own."""
 
     # --- envelopes ---------------------------------------------------------------------------
-    def update(self, envelope: bytes) -> ProcessResult:
-        """The update procedure (§8.4.6 goals 1–3) on an encoded envelope."""
-        return self._from_envelope(envelope, UPDATE)
+    def update(self, envelope: bytes, *, nonce: bytes | None = None) -> ProcessResult:
+        """The update procedure (§8.4.6 goals 1–3) on an encoded envelope.
 
-    def invoke(self, envelope: bytes) -> ProcessResult:
+        ``nonce`` (e.g. from the update server) is echoed in the report's suit-report-nonce.
+        """
+        return self._from_envelope(envelope, UPDATE, nonce)
+
+    def invoke(self, envelope: bytes, *, nonce: bytes | None = None) -> ProcessResult:
         """The invocation procedure (§8.4.6 goals 3–5) on an encoded envelope."""
-        return self._from_envelope(envelope, INVOCATION)
+        return self._from_envelope(envelope, INVOCATION, nonce)
 
-    def _from_envelope(self, envelope: bytes, procedure: str) -> ProcessResult:
+    def _from_envelope(self, envelope: bytes, procedure: str, nonce: bytes | None) -> ProcessResult:
         authenticate = self.authenticator
         if authenticate is None:
             from suitlib.processor.adapter import authenticate_envelope
@@ -158,11 +161,11 @@ class Processor:
                 signature_policy=self.signature_policy,
             )
         except SuitError as error:
-            return self._failed(procedure, None, error, None, 0, [])
-        return self.run(program, procedure)
+            return self._failed(procedure, None, error, None, 0, [], nonce)
+        return self.run(program, procedure, nonce=nonce)
 
     # --- programs ----------------------------------------------------------------------------
-    def run(self, program: Program, procedure: str) -> ProcessResult:
+    def run(self, program: Program, procedure: str, *, nonce: bytes | None = None) -> ProcessResult:
         """Run an already authenticated :class:`Program` (the codec adapter builds these)."""
         if procedure not in (UPDATE, INVOCATION):
             raise InputError(f"unknown procedure {procedure!r}", hint="use 'update' or 'invocation'")
@@ -204,6 +207,7 @@ class Processor:
                 interpreter.failure_at if interpreter else None,
                 interpreter.commands_executed if interpreter else 0,
                 interpreter.records if interpreter else [],
+                nonce,
             )
         return ProcessResult(
             procedure=procedure,
@@ -212,6 +216,7 @@ class Processor:
                 records=tuple(interpreter.records),
                 result=True,
                 reference_uri=program.reference_uri,
+                nonce=nonce,
             ),
             error=None,
             sequence_number=program.sequence_number,
@@ -277,6 +282,7 @@ class Processor:
         where: Any,
         commands: int,
         records: list[Any],
+        nonce: bytes | None = None,
     ) -> ProcessResult:
         if where is not None:
             record = Record(
@@ -296,6 +302,7 @@ class Processor:
             records=tuple(records),
             result=Failure(code=code, record=record, reason=reason_for(error)),
             reference_uri=program.reference_uri if program else None,
+            nonce=nonce,
         )
         return ProcessResult(
             procedure=procedure,

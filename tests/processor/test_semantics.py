@@ -331,3 +331,24 @@ def test_the_shared_sequence_may_not_change_the_device() -> None:
         result = run(platform, shared=shared, validate=seq(Cmd.CONDITION_ABORT, 0))
         assert isinstance(result.error, ManifestAbortError), directive
         assert platform.log == [] and platform.fetcher_impl.requests == []
+
+
+def test_the_report_echoes_the_servers_nonce_on_success_and_failure() -> None:
+    from suitlib.processor.report import decode_report
+    from tests.processor.support import build, install_of, processor
+
+    platform = device(resources={"coap://fw": A})
+    ok = processor(platform).update(build(install=install_of("coap://fw", A)), nonce=b"n1")
+    assert ok.ok and decode_report(ok.report.encode())[2] == b"n1"
+    replay = processor(platform).update(build(install=install_of("coap://fw", A)), nonce=b"n2")
+    assert not replay.ok and decode_report(replay.report.encode())[2] == b"n2"
+
+
+def test_the_in_memory_device_implements_the_platform_protocol() -> None:
+    from suitlib.processor import Fetcher, MemoryFetcher, Platform
+
+    assert isinstance(device(), Platform)
+    assert isinstance(MemoryFetcher({}), Fetcher)
+    missing = [name for name in ("read", "open_writer", "generation", "store_sequence_number", "invoke")
+               if not callable(getattr(InMemoryPlatform, name, None))]
+    assert missing == []
