@@ -177,7 +177,27 @@ def decode_digest(value: Any, path: str) -> Digest:
 
 def _plain_digest(ctx: _Ctx, wrapped: bytes) -> Digest | None:
     """Fast path for ``bstr .cbor [alg, bstr]`` with a COSE (negative) algorithm id: the
-    digest, or None to take the checked path (which names the fault)."""
+    digest, or None to take the checked path (which names the fault).
+
+    The common shape is recognised on the bytes: ``82``, a negative int in its shortest head
+    (``20``..``37`` or ``38 18``..``38 ff``), then a byte string with a one-byte length
+    (``58 18``..``58 ff``) filling the rest, which is exactly its deterministic encoding."""
+    size = len(wrapped)
+    if size > 4 and wrapped[0] == 0x82:
+        first = wrapped[1]
+        if 0x20 <= first <= 0x37:
+            alg, at = 0x1F - first, 2
+        elif first == 0x38 and wrapped[2] >= 24:
+            alg, at = -1 - wrapped[2], 3
+        else:
+            alg = at = 0
+        if at and at + 1 < size and wrapped[at] == 0x58 and wrapped[at + 1] >= 24 \
+                and at + 2 + wrapped[at + 1] == size:
+            budget = ctx.budget
+            budget.items -= 2
+            if budget.items >= 0:
+                return Digest(alg, wrapped[at + 2:])
+            budget.items += 2  # let the checked path report the limit with its path
     try:
         inner = decode(wrapped, limits=ctx.limits, budget=ctx.budget)
     except DecodeError:
@@ -189,6 +209,8 @@ def _plain_digest(ctx: _Ctx, wrapped: bytes) -> Digest | None:
 
 
 def decode_component_id(value: Any, path: str) -> ComponentId:
+    if type(value) is tuple and all(type(part) is bytes for part in value):
+        return ComponentId(value)
     arr = _array(value, path)
     for i, part in enumerate(arr):
         _bstr(part, f"{path}[{i}]")
@@ -322,6 +344,8 @@ _UINT_ARGUMENT_CODES = _KNOWN_CODES - {
     Directive.OVERRIDE_MULTIPLE, Directive.COPY_PARAMS,
 }
 """Codes whose argument may be a plain uint (reporting policy, or a component index)."""
+_INTERNED: dict[tuple[int, int], Command] = {}
+"""Shared instances of the frequent ``code, small uint`` commands (they are immutable)."""
 
 
 def decode_sequence(ctx: _Ctx, value: Any, path: str, depth: int = 0) -> CommandSequence:
@@ -337,12 +361,18 @@ def decode_sequence(ctx: _Ctx, value: Any, path: str, depth: int = 0) -> Command
     commands = []
     append = commands.append
     simple = _UINT_ARGUMENT_CODES
+    interned = _INTERNED
     for i in range(0, len(arr), 2):
         code = arr[i]
         arg = arr[i + 1]
         # fast path: the common "code, uint" commands (conditions, plain directives, index)
         if type(code) is int and type(arg) is int and code in simple and arg >= 0:
-            append(Command(code, arg))
+            command = interned.get((code, arg))
+            if command is None:
+                command = Command(code, arg)
+                if arg < 64:
+                    interned[(code, arg)] = command
+            append(command)
             continue
         sub = f"{path}[{i // 2}]"
         if not isinstance(code, int) or isinstance(code, bool) or code == 0:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -107,9 +107,14 @@ def severable_key(name: str | int, path: str = "") -> int:
 # spec -> model
 
 
+def _read_file(path: Path) -> bytes:
+    return path.read_bytes()
+
+
 class _Builder:
-    def __init__(self, base_dir: Path) -> None:
+    def __init__(self, base_dir: Path, read_file: Callable[[Path], bytes] | None = None) -> None:
         self.base_dir = Path(base_dir)
+        self.read_file = read_file or _read_file
         self._files: dict[Path, bytes] = {}
 
     # --- leaves --------------------------------------------------------------------------
@@ -120,7 +125,7 @@ class _Builder:
         full = (self.base_dir / ref).resolve()
         if full not in self._files:
             try:
-                self._files[full] = full.read_bytes()
+                self._files[full] = self.read_file(full)
             except OSError as exc:
                 raise InputError(f"{path}: cannot read {ref}: {exc.strerror or exc}",
                                  hint="file: paths are relative to the spec's directory", path=path) from None
@@ -436,8 +441,13 @@ def _hashable(value: Any) -> Any:
     return value
 
 
-def build_envelope(spec: Mapping[str, Any], *, base_dir: Path = Path(".")) -> Envelope:
+def build_envelope(spec: Mapping[str, Any], *, base_dir: Path = Path("."),
+                   read_file: Callable[[Path], bytes] | None = None) -> Envelope:
     """Build an envelope from a spec (``specs/MANIFEST-SPEC-FORMAT.md``).
+
+    ``file:`` references are resolved against ``base_dir`` and read with ``read_file``
+    (default: read from the filesystem; pass your own to keep the build free of I/O or to
+    serve files from elsewhere). Each file is read once.
 
     The auth wrapper gets the manifest digest; ``suit-authentication-blocks`` are kept only
     if the spec's ``suit-authentication-digest`` still matches the built manifest (so a spec
@@ -453,7 +463,7 @@ def build_envelope(spec: Mapping[str, Any], *, base_dir: Path = Path(".")) -> En
         raise SpecError(f"unknown top-level member(s): {', '.join(sorted(map(str, unknown)))}")
     if "suit-manifest" not in spec:
         raise SpecError("suit-manifest is required")
-    b = _Builder(base_dir)
+    b = _Builder(base_dir, read_file)
     alg = b.code(spec.get("suit-digest-algorithm", "sha256"), "digest", "suit-digest-algorithm")
     manifest = b.manifest(spec["suit-manifest"])
     elements: dict[int, Severable] = {}
