@@ -15,14 +15,12 @@ from __future__ import annotations
 
 import os
 import string
-from collections.abc import Mapping
 from typing import Any
 
 import click
 
 from suitlib.cli.files import read_input, write_atomic
 from suitlib.cli.keyfiles import note, parse_kid, password_env_option, password_file_option, read_password
-from suitlib.cose._wire import loads_strict
 from suitlib.cose.encrypt import (
     CONTENT_BY_NAME,
     KEY_DISTRIBUTION_BY_NAME,
@@ -36,28 +34,14 @@ from suitlib.cose.encrypt import (
     decode_encryption_info,
     decrypt_payload,
     encrypt_payload,
+    import_kek,
 )
 from suitlib.cose.keys import PrivateKey, PublicKey, load_pem
-from suitlib.errors import InputError, KeyFormatError, SuitError
+from suitlib.errors import InputError, KeyFormatError
 
 MAX_KEY_FILE = 1 << 16
 MAX_INFO = 1 << 16
 _HEX = frozenset(string.hexdigits)
-
-
-def _kek_from_cose_key(data: bytes) -> KeyWrapKey:
-    try:
-        m = loads_strict(data, path="COSE_Key")
-    except SuitError as exc:
-        raise KeyFormatError(f"not a key-encryption key: {exc.message}") from None
-    if not isinstance(m, Mapping) or m.get(1) != 4:
-        raise KeyFormatError("a COSE_Key for AES-KW must be a map with kty Symmetric (4)")
-    secret, kid = m.get(-1), m.get(2)
-    if not isinstance(secret, bytes):
-        raise KeyFormatError("the COSE_Key has no k (-1) byte string")
-    if kid is not None and not isinstance(kid, bytes):
-        raise KeyFormatError("the COSE_Key kid must be a byte string")
-    return KeyWrapKey(secret, kid=kid)
 
 
 def kek_from_bytes(data: bytes, *, what: str) -> KeyWrapKey:
@@ -66,7 +50,7 @@ def kek_from_bytes(data: bytes, *, what: str) -> KeyWrapKey:
     """
     if data[:1] and 0xA0 <= data[0] <= 0xBF:  # a CBOR map: a COSE_Key (else a raw key that starts so)
         try:
-            return _kek_from_cose_key(data)
+            return import_kek(data)
         except KeyFormatError:
             if len(data) not in (16, 32):
                 raise

@@ -14,7 +14,7 @@ Content algorithms (§6.3, §7.2): A128GCM (1), authenticated with the Enc_struc
 Public API: :func:`encrypt_payload`, :func:`decode_encryption_info`, :func:`unwrap_cek`,
 :func:`open_decryptor` (streaming), :func:`decrypt_payload`; keys :class:`KeyWrapKey`
 (pre-shared KEK, both sides), :class:`EcdhRecipient` (sender: the device's public key),
-:class:`EcdhKey` (device: its private key).
+:class:`EcdhKey` (device: its private key), :func:`import_kek` (a symmetric COSE_Key).
 """
 
 from __future__ import annotations
@@ -146,6 +146,22 @@ class EcdhKey:
 
 
 DecryptionKey = KeyWrapKey | EcdhKey
+
+
+def import_kek(data: bytes) -> KeyWrapKey:
+    """A COSE_Key of kty Symmetric (4) as a :class:`KeyWrapKey` (``k`` 16 or 32 bytes, optional kid)."""
+    try:
+        m = loads_strict(data, path="COSE_Key")
+    except SuitError as exc:
+        raise KeyFormatError(f"not a key-encryption key: {exc.message}") from None
+    if not isinstance(m, Mapping) or m.get(1) != 4:
+        raise KeyFormatError("a COSE_Key for AES-KW must be a map with kty Symmetric (4)")
+    secret, kid = m.get(-1), m.get(2)
+    if not isinstance(secret, bytes):
+        raise KeyFormatError("the COSE_Key has no k (-1) byte string")
+    if kid is not None and not isinstance(kid, bytes):
+        raise KeyFormatError("the COSE_Key kid must be a byte string")
+    return KeyWrapKey(secret, kid=kid)
 RecipientKey = KeyWrapKey | EcdhRecipient
 
 

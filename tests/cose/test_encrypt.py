@@ -281,3 +281,14 @@ def test_bad_keys_are_key_format_errors() -> None:
     with pytest.raises(KeyFormatError):
         encrypt_payload(b"x", [])
     assert "00" not in repr(KEK128) and "16 bytes" in repr(KEK128)
+
+
+def test_import_kek_from_cose_key() -> None:
+    from suitlib.cose.encrypt import import_kek
+
+    key = import_kek(cbor2.dumps({1: 4, -1: bytes(32), 2: b"k"}))
+    assert key.alg is KeyDistribution.A256KW and key.kid == b"k"
+    for bad in (cbor2.dumps([1]), cbor2.dumps({1: 2, -1: bytes(16)}), cbor2.dumps({1: 4}),
+                cbor2.dumps({1: 4, -1: bytes(16), 2: "text"}), cbor2.dumps({1: 4, -1: bytes(20)}), b"\xa1"):
+        with pytest.raises(KeyFormatError):
+            import_kek(bad)

@@ -330,3 +330,28 @@ def test_sink_refuses_use_after_abort_or_close() -> None:
         sink.close()
     with pytest.raises(DecryptionError):
         sink.write(b"more")
+
+
+from hypothesis import given, strategies as st  # noqa: E402
+
+SMALL = payload(3000, 78)
+SMALL_ENC = {alg: encrypt_payload(SMALL, [KEK], content_alg=alg) for alg in ContentAlgorithm}
+
+
+@given(st.sampled_from(list(ContentAlgorithm)), st.lists(st.integers(1, 700), min_size=1, max_size=30),
+       st.integers(1, 5000))
+def test_any_chunking_and_batch_gives_the_same_plaintext(content: ContentAlgorithm, cuts: list[int], batch: int) -> None:
+    from suitlib.cose.encrypt import decode_encryption_info, open_decryptor, unwrap_cek
+
+    enc = SMALL_ENC[content]
+    info = decode_encryption_info(enc.info)
+    out = Collect()
+    sink = DecryptingSink(open_decryptor(info, unwrap_cek(info, [KEK])), out, batch=batch)
+    position, i = 0, 0
+    while position < len(enc.ciphertext):
+        step = cuts[i % len(cuts)]
+        sink.write(enc.ciphertext[position : position + step])
+        position += step
+        i += 1
+    sink.close()
+    assert b"".join(out.chunks) == SMALL and out.closed
