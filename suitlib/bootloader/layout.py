@@ -140,8 +140,26 @@ def merge_sectors(sectors: tuple[Sector, ...], block: int) -> tuple[Sector, ...]
     return tuple(out)
 
 
+_PLANNED: dict[tuple[int, int, int, bool, bool, int | None], tuple[object, SlotLayout]] = {}
+
+
 def plan_layout(flash: FlashDevice, *, scratch: bool = True, reserve_boot: bool = True,
                 erase_block: int | None = None) -> SlotLayout:
+    """The layout of ``flash`` (memoised per sector map: a pure function of the geometry)."""
+    sectors = flash.sectors
+    key = (id(sectors), flash.write_unit, flash.erase_value, scratch, reserve_boot, erase_block)
+    hit = _PLANNED.get(key)
+    if hit is not None and hit[0] is sectors:
+        return hit[1]
+    if len(_PLANNED) > 64:
+        _PLANNED.clear()
+    lay = _plan_layout(flash, scratch=scratch, reserve_boot=reserve_boot, erase_block=erase_block)
+    _PLANNED[key] = (sectors, lay)
+    return lay
+
+
+def _plan_layout(flash: FlashDevice, *, scratch: bool, reserve_boot: bool,
+                 erase_block: int | None) -> SlotLayout:
     """The layout of specs/FLASH-LAYOUT.md §Layout rules for ``flash``.
 
     The largest run of equal-size sectors holds the slots (and the scratch sector); the

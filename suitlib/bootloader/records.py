@@ -44,8 +44,24 @@ def encode(payload: bytes, unit: int, erase_value: int) -> bytes:
     return (word * reps)[:unit]
 
 
+_DECODED: dict[tuple[bytes, int, int], bytes | None] = {}
+
+
 def decode(raw: bytes, payload_size: int, erase_value: int) -> bytes | None:
-    """The payload if ``raw`` is exactly a codeword, else ``None``."""
+    """The payload if ``raw`` is exactly a codeword, else ``None`` (memoised: a pure function
+    of its arguments)."""
+    key = (raw, payload_size, erase_value)
+    hit = _DECODED.get(key, key)
+    if hit is not key:
+        return hit  # type: ignore[return-value]
+    if len(_DECODED) > 4096:
+        _DECODED.clear()
+    out = _decode(raw, payload_size, erase_value)
+    _DECODED[key] = out
+    return out
+
+
+def _decode(raw: bytes, payload_size: int, erase_value: int) -> bytes | None:
     word_len = 2 * payload_size
     word = raw[:word_len]
     if len(raw) < word_len or (word * (-(-len(raw) // word_len)))[:len(raw)] != raw:
@@ -91,6 +107,9 @@ class LogEntry:
     payload: bytes | None
 
 
+_ENTRIES: dict[tuple[bytes, int, int, int], tuple[LogEntry, ...]] = {}
+
+
 class Log:
     """An append-only log of records over ``[offset, offset + length)``.
 
@@ -107,6 +126,7 @@ class Log:
         self.payload_size = payload_size
         self.entries = entries
         self.cursor = cursor
+        self.key: object = None   # the raw content it was read from, when reads agreed
 
     @classmethod
     def open(cls, flash: FlashDevice, offset: int, length: int, *, payload_size: int = PAYLOAD_SIZE,
@@ -117,10 +137,22 @@ class Log:
         erased_byte = bytes([ev])
         images = read_agreed(flash, offset, capacity * unit, reads)
         if len(images) == 1 or all(img == images[0] for img in images[1:]):
-            raws: list[bytes | None] = [images[0][i * unit:(i + 1) * unit]
-                                        for i in range(-(-len(images[0].rstrip(erased_byte)) // unit))]
-        else:  # reads disagree: decide unit by unit by strict majority
-            raws = [majority([img[i * unit:(i + 1) * unit] for img in images])
+            used = images[0].rstrip(erased_byte)
+            key = (used, unit, payload_size, ev)
+            entries_hit = _ENTRIES.get(key)
+            if entries_hit is None:
+                if len(_ENTRIES) > 1024:
+                    _ENTRIES.clear()
+                entries_hit = _ENTRIES[key] = tuple(
+                    LogEntry(i, decode(used[i * unit:(i + 1) * unit].ljust(unit, erased_byte),
+                                       payload_size, ev))
+                    for i in range(-(-len(used) // unit)))
+            log = cls(flash, offset, length, payload_size=payload_size, entries=entries_hit,
+                      cursor=len(entries_hit) + 1)
+            log.key = key
+            return log
+        else:  # reads disagree: decide unit by unit by majority
+            raws: list[bytes | None] = [majority([img[i * unit:(i + 1) * unit] for img in images])
                     for i in range(capacity)]
             while raws and raws[-1] is not None and raws[-1].count(ev) == unit:
                 raws.pop()

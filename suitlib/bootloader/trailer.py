@@ -87,7 +87,23 @@ def fresh_log(flash: FlashDevice, layout: SlotLayout, slot: Slot) -> Log:
     return Log.fresh(flash, off, slot.trailer.end - off)
 
 
+_STATES: dict[tuple[Magic, object], TrailerState] = {}
+
+
 def state_of(magic: Magic, log: Log) -> TrailerState:
+    """:func:`fold` memoised on the raw log content (a pure function of it)."""
+    if log.key is None:
+        return fold(magic, log)
+    key = (magic, log.key)
+    hit = _STATES.get(key)
+    if hit is None:
+        if len(_STATES) > 1024:
+            _STATES.clear()
+        hit = _STATES[key] = fold(magic, log)
+    return hit
+
+
+def fold(magic: Magic, log: Log) -> TrailerState:
     """Fold the valid records of a log into a :class:`TrailerState`.
 
     Records count only under a GOOD magic: a trailer erase cut part-way (magic erased first)

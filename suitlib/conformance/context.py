@@ -179,7 +179,7 @@ class Context:
 
     def _learn(self, area: str, key: str) -> None:
         sectors = self.layout_areas.get(area)
-        if not sectors:
+        if not sectors or not self.pictures:
             return
         for i, s in enumerate(sectors):
             data = self.flash.dump(s.offset, s.size)

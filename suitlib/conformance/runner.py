@@ -49,6 +49,7 @@ class Options:
     random_runs: int = 8
     flip_runs: int = 4
     seed: int = 1
+    torn_modes: tuple[str, ...] = ("prefix", "bits", "all-but-last")   # F1/F2 variants per op
 
 
 def geometry_for(scenario: Scenario, device: Device) -> Geometry | None:
@@ -207,7 +208,8 @@ class Suite:
         ctx.flash.restore(setup_snap)
         for schedule in todo:
             if schedule in ("cut", "torn", "unstable", "err"):
-                plans = [p for k in points for p in _single(schedule, k, trace[k])]
+                plans = [p for k in points
+                         for p in _single(schedule, k, trace[k], self.options.torn_modes)]
                 yield from self._sweep(scenario, device, ctx, setup_snap, setup_state, bounds,
                                        clean_events, trace, self._sample(plans), clean_wear,
                                        start_wear, config, schedule)
@@ -369,15 +371,14 @@ def _keep(entry: Any, op_filter: str) -> bool:
     return entry.kind == "program" and entry.length > RECORD_MAX
 
 
-def _single(schedule: str, k: int, entry: Any) -> list[FaultPlan]:
+def _single(schedule: str, k: int, entry: Any, torn_modes: tuple[str, ...]) -> list[FaultPlan]:
     if schedule == "cut":
         return [FaultPlan.cut(k)]
     if schedule == "err":
         return [FaultPlan((Fault(k, Action.ERROR),))]
     if schedule == "torn":
-        modes = [TornMode.PREFIX, TornMode.BITS]
-        if entry.kind != "erase":
-            modes.append(TornMode.ALL_BUT_LAST)
+        modes = [TornMode(m) for m in torn_modes
+                 if not (entry.kind == "erase" and m == "all-but-last")]
         return [FaultPlan.cut(k, torn=m) for m in modes]
     return [FaultPlan.cut(k, torn=TornMode.BITS, unstable=True)]  # unstable
 
