@@ -229,3 +229,16 @@ def test_render_diag_of_untagged_and_custom(firmware: Path) -> None:
     assert "/ command-custom / -257," in diag
     assert "/ directive-try-each / 15,[" in diag and "null" in diag
     assert '/ integrated-payload / "#fw":' in diag
+
+
+def test_file_reader_can_be_injected() -> None:
+    served: list[Path] = []
+
+    def read(path: Path) -> bytes:
+        served.append(path)
+        return b"in memory"
+
+    spec = full_spec()
+    env = build_envelope(spec, base_dir=Path("/nonexistent"), read_file=read)
+    assert env.integrated["#fw"] == b"in memory"
+    assert served == [Path("/nonexistent/fw.bin")]  # read once, reused for digest and size
