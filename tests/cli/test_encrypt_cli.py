@@ -231,3 +231,32 @@ def test_encrypted_envelope_from_the_cli_installs_on_a_device(suit, files, tmp_p
     result = Processor(other, anchors, transformers=(wrong,)).update(envelope)
     assert result.error is not None and result.error.exit_code == 1
     assert set(other.content((b"\x00",)) or b"") <= {0} and other.load_sequence_number() is None
+
+
+def test_console_script_round_trip_with_secret_from_environment(tmp_path: Path) -> None:
+    """The installed `suit` script: the secret comes from the environment, never argv; a wrong
+    key exits 1 with a one-line error and no traceback."""
+    import os
+    import subprocess
+    import sys
+
+    script = Path(__file__).resolve().parents[2] / ".venv" / "bin" / "suit"
+    cmd = [str(script)] if script.exists() else [sys.executable, "-m", "suitlib"]
+    (tmp_path / "fw.bin").write_bytes(FW)
+    env = {**os.environ, "FW_KEK": "00112233445566778899aabbccddeeff"}
+
+    def run(*args: str, **extra: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([*cmd, *args], cwd=tmp_path, env={**env, **extra}, capture_output=True, text=True,
+                              timeout=60)
+
+    proc = run("encrypt", "fw.bin", "--recipient-key-env", "FW_KEK", "-o", "fw.enc", "--info-out", "fw.encinfo")
+    assert proc.returncode == 0, proc.stderr
+    proc = run("encrypt", "--decrypt", "fw.enc", "--info", "fw.encinfo", "--recipient-key-env", "FW_KEK", "-o", "out")
+    assert proc.returncode == 0, proc.stderr
+    assert (tmp_path / "out").read_bytes() == FW
+    proc = run("encrypt", "--decrypt", "fw.enc", "--info", "fw.encinfo", "--recipient-key-env", "FW_KEK",
+               "-o", "out2", FW_KEK="ffeeddccbbaa99887766554433221100")
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 2 and lines[0].startswith("error: ") and lines[1].startswith("hint: ")
+    assert not (tmp_path / "out2").exists()
