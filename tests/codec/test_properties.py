@@ -18,7 +18,13 @@ from tests.conftest import VECTORS
 EXAMPLE4 = (VECTORS / "example4-unsigned.cbor").read_bytes()
 
 
-@settings(max_examples=600)
+def scaled(ci_examples: int) -> int:
+    """Examples for this test under the active profile: ``ci_examples`` with the "ci" profile
+    (150 by default), proportionally more with "deep"."""
+    return max(1, ci_examples * settings.default.max_examples // 150)
+
+
+@settings(max_examples=scaled(600))
 @given(st.binary(max_size=400))
 def test_arbitrary_bytes_raise_only_suit_errors(data: bytes) -> None:
     for candidate in (data, b"\xd8\x6b" + data, b"\xd8\x6b\xa2\x02" + data):
@@ -29,7 +35,7 @@ def test_arbitrary_bytes_raise_only_suit_errors(data: bytes) -> None:
         assert encode_envelope(env) == candidate
 
 
-@settings(max_examples=100)
+@settings(max_examples=scaled(100))
 @given(envelopes())
 def test_model_to_bytes_to_model(env) -> None:
     """model -> bytes -> model, and bytes -> model -> bytes, for envelopes and bare manifests."""
@@ -99,7 +105,7 @@ def _cbor2_plain(value):
     return value
 
 
-@settings(max_examples=400)
+@settings(max_examples=scaled(400))
 @given(st.one_of(st.binary(max_size=200), generic.map(encode)))
 def test_cbor_decoder_agrees_with_cbor2_on_everything_it_accepts(data: bytes) -> None:
     """Second implementation: whatever we accept, cbor2 reads as the same value, and our
@@ -114,7 +120,7 @@ def test_cbor_decoder_agrees_with_cbor2_on_everything_it_accepts(data: bytes) ->
         assert _cbor2_plain(cbor2.loads(data)) == plain
 
 
-@settings(max_examples=40)
+@settings(max_examples=scaled(40))
 @given(st.integers(min_value=17, max_value=200_000), st.sampled_from([b"\x81", b"\xa1\x00", b"\xd8\x64", b"\x41\x00" * 0 + b"\x81"]))
 def test_deep_nesting_is_refused_quickly_with_bounded_memory(depth: int, opener: bytes) -> None:
     data = b"\xd8\x6b" + opener * depth + b"\x00"
@@ -132,7 +138,7 @@ def test_deep_nesting_is_refused_quickly_with_bounded_memory(depth: int, opener:
     assert peak < 2 * len(data) + 200_000
 
 
-@settings(max_examples=40)
+@settings(max_examples=scaled(40))
 @given(st.integers(min_value=30, max_value=2**64 - 1), st.sampled_from([0x40, 0x60, 0x80, 0xA0]))
 def test_huge_length_prefixes_are_refused_without_allocating(length: int, major: int) -> None:
     from suitlib.cbor import head
@@ -149,7 +155,7 @@ def test_huge_length_prefixes_are_refused_without_allocating(length: int, major:
     assert peak < 100_000
 
 
-@settings(max_examples=60)
+@settings(max_examples=scaled(60))
 @given(envelopes())
 def test_random_envelopes_render_and_round_trip_through_a_spec(env) -> None:
     """inspect -> create: the JSON spec of any envelope rebuilds the same bytes; the text and
