@@ -4,14 +4,36 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
+from suitlib.cose import KeySigner, SymmetricKey, load_private_pem, load_public_pem
+from suitlib.manifest import (
+    AuthenticationWrapper,
+    Command,
+    CommandSequence,
+    Common,
+    ComponentId,
+    Digest,
+    Envelope,
+    Manifest,
+    Parameters,
+    TryEach,
+    encode_envelope,
+    with_authentication,
+)
+from suitlib.manifest.auth import sign_envelope
+from suitlib.manifest.model import frozen_map
 from suitlib.processor.memory import InMemoryPlatform
-from suitlib.processor.processor import INVOCATION, UPDATE, Processor, ProcessorPolicy, ProcessResult
-from suitlib.cose import load_public_pem
+from suitlib.processor.processor import (  # INVOCATION, UPDATE: re-exported for the tests
+    INVOCATION,
+    UPDATE,
+    Processor,
+    ProcessorPolicy,
+    ProcessResult,
+)
+from suitlib.processor.program import Cmd, Param
+from tests.conftest import VECTORS  # honours SUITLIB_SHARED
 
-from tests.conftest import VECTORS  # noqa: E402  (honours SUITLIB_SHARED)
 
 VENDOR_ID = bytes.fromhex("fa6b4a53d5ad5fdfbe9de663e4d41ffe")  # UUIDv5(DNS, "arm.com")
 CLASS_ID = bytes.fromhex("1492af1425695e48bf429b2d51f2ab45")  # UUIDv5(vendor, "suit")
@@ -97,25 +119,6 @@ def run_envelope(
 
 
 # --- building our own envelopes (real digests) ----------------------------------------------
-
-from suitlib.cose import KeySigner, MacSigner, SymmetricKey, load_private_pem  # noqa: E402
-from suitlib.manifest import (  # noqa: E402
-    AuthenticationWrapper,
-    Command,
-    CommandSequence,
-    Common,
-    ComponentId,
-    Digest,
-    Envelope,
-    Manifest,
-    Parameters,
-    TryEach,
-    encode_envelope,
-    with_authentication,
-)
-from suitlib.manifest.auth import sign_envelope  # noqa: E402
-from suitlib.manifest.model import frozen_map  # noqa: E402
-from suitlib.processor.program import Cmd, Param  # noqa: E402
 
 
 def spec_signer() -> KeySigner:
