@@ -83,9 +83,8 @@ def make_device(resources: Mapping[str, bytes] | None = None, chunk: int = 1024,
 
 
 def fetch(platform: SpyPlatform, transformer: DecryptTransformer, params: Mapping[int, Any], component=APP) -> None:
-    """The processor's fetch pipeline as the interpreter's ``_fetch`` builds it: open the writer,
-    put the transformer in front (outside the try, as there), stream the URI, abort the writer
-    on any error."""
+    """A minimal fetch pipeline with an eagerly opened writer (the strictest case for the sink):
+    open the writer, put the transformer in front, stream the URI, abort the writer on error."""
     writer = platform.open_writer(component)
     sink: ChunkSink = transformer(params, component, writer, platform) or writer
     try:
