@@ -163,10 +163,18 @@ class _Reader:
             try:
                 for i in range(value):
                     at = self.pos
-                    if at < size and data[at] < 0x18:  # small unsigned integer: no call
-                        self.pos = at + 1
-                        append(data[at])
-                        continue
+                    if at < size:
+                        first = data[at]
+                        if first < 0x18:  # small unsigned integer: no call
+                            self.pos = at + 1
+                            append(first)
+                            continue
+                        if 0x40 <= first < 0x58:  # short byte string: no call
+                            end = at + first - 0x3F
+                            if end <= size:
+                                self.pos = end
+                                append(data[at + 1:end])
+                                continue
                     append(item(depth))
             except _Fault as fault:
                 fault.segments.append(f"[{i}]")
@@ -201,10 +209,18 @@ class _Reader:
                              offset=start)
             previous = encoded
             at = self.pos
-            if at < size and data[at] < 0x18:
-                self.pos = at + 1
-                out[key] = data[at]
-                continue
+            if at < size:
+                first = data[at]
+                if first < 0x18:
+                    self.pos = at + 1
+                    out[key] = first
+                    continue
+                if 0x40 <= first < 0x58:
+                    end = at + first - 0x3F
+                    if end <= size:
+                        self.pos = end
+                        out[key] = data[at + 1:end]
+                        continue
             try:
                 out[key] = item(depth)
             except _Fault as fault:
