@@ -1,0 +1,130 @@
+"""The manufacturer side of the journey: identities, envelopes and patches for simulated motes.
+
+An envelope for a mote (draft-ietf-suit-manifest-34 §8) has one component, ``[00]`` — the
+staging slot of the dual-bank layout — and:
+
+* a shared sequence that sets vendor, class, image digest and image size and checks vendor
+  and class (§6.2: compatibility first);
+* ``suit-install``: set the URI (``/suit/payload/<sha256-hex>`` of the payload, resolved
+  against the update server the mote talks to, or an absolute ``coap://`` URI), fetch,
+  image-match;
+* ``suit-validate``: image-match.
+
+A delta payload additionally sets :data:`DELTA_FORMAT` (a private-use parameter, ≤ -256, see
+specs/SUIT-PROFILE.md §8) in the install sequence: the mote's delta transformer claims it and
+streams the patch through the flash delta applier; the image digest is still the digest of the
+full new image, checked on what was written.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from suitlib.cose import KeySigner, PrivateKey
+from suitlib.manifest import build_envelope, encode_envelope
+from suitlib.manifest.auth import sign_envelope
+
+DELTA_FORMAT = -257
+"""suit-parameter-delta-format (private use): 1 = a suitlib streaming patch (DELTA-FORMAT)."""
+DELTA_FORMAT_SUITLIB = 1
+
+VENDOR_NAMESPACE = uuid.NAMESPACE_DNS
+VENDOR_NAME = "suitlib.example"
+
+
+def vendor_id() -> uuid.UUID:
+    """The simulated vendor: UUIDv5(DNS, "suitlib.example") (§8.4.8.3)."""
+    return uuid.uuid5(VENDOR_NAMESPACE, VENDOR_NAME)
+
+
+def class_id(device_class: str) -> uuid.UUID:
+    """A device class: UUIDv5(vendor id, class name), e.g. the profile name (§8.4.8.4)."""
+    return uuid.uuid5(vendor_id(), device_class)
+
+
+def payload_path(payload: bytes) -> str:
+    """Where the update server serves a payload: ``/suit/payload/<sha256-hex>``."""
+    return "/suit/payload/" + hashlib.sha256(payload).hexdigest()
+
+
+@dataclass(frozen=True)
+class Release:
+    """One signed envelope and the payload it points at."""
+
+    envelope: bytes
+    payload: bytes
+    image: bytes
+    sequence: int
+    delta: bool
+
+    @property
+    def digest(self) -> str:
+        return hashlib.sha256(self.envelope).hexdigest()
+
+
+def make_spec(image: bytes, sequence: int, device_class: str, uri: str, *, delta: bool,
+              image_digest: bytes | None = None, class_uuid: uuid.UUID | None = None) -> dict[str, Any]:
+    """The manifest spec (specs/MANIFEST-SPEC-FORMAT.md) of one release."""
+    install_params: dict[str, Any] = {"suit-parameter-uri": uri}
+    if delta:
+        install_params[str(DELTA_FORMAT)] = DELTA_FORMAT_SUITLIB
+    digest = image_digest if image_digest is not None else hashlib.sha256(image).digest()
+    return {
+        "suit-manifest": {
+            "suit-manifest-version": 1,
+            "suit-manifest-sequence-number": sequence,
+            "suit-common": {
+                "suit-components": [["00"]],
+                "suit-shared-sequence": [
+                    {"suit-directive-override-parameters": {
+                        "suit-parameter-vendor-identifier": str(vendor_id()),
+                        "suit-parameter-class-identifier": str(class_uuid or class_id(device_class)),
+                        "suit-parameter-image-digest": {"suit-digest-algorithm-id": -16,
+                                                        "suit-digest-bytes": digest.hex()},
+                        "suit-parameter-image-size": len(image),
+                    }},
+                    {"suit-condition-vendor-identifier": 15},
+                    {"suit-condition-class-identifier": 15},
+                ],
+            },
+            "suit-validate": [{"suit-condition-image-match": 15}],
+            "suit-install": [
+                {"suit-directive-override-parameters": install_params},
+                {"suit-directive-fetch": 2},
+                {"suit-condition-image-match": 15},
+            ],
+        }
+    }
+
+
+def sign(spec: dict[str, Any], key: PrivateKey) -> bytes:
+    """Build and sign (COSE_Sign1, the key's default algorithm) an envelope from a spec."""
+    env = build_envelope(spec)
+    return encode_envelope(sign_envelope(env, KeySigner(key)))
+
+
+def full_release(image: bytes, sequence: int, device_class: str, key: PrivateKey, *,
+                 uri: str | None = None, **kw: Any) -> Release:
+    """A release whose payload is the whole image."""
+    spec = make_spec(image, sequence, device_class, uri or payload_path(image), delta=False, **kw)
+    return Release(sign(spec, key), image, image, sequence, False)
+
+
+def delta_release(old: bytes, new: bytes, sequence: int, device_class: str, key: PrivateKey, *,
+                  patch: bytes | None = None, ram: int | None = None, **kw: Any) -> Release:
+    """A release whose payload is a patch from ``old`` to ``new`` (made here unless given)."""
+    if patch is None:
+        patch = make_patch(old, new, ram=ram)
+    spec = make_spec(new, sequence, device_class, payload_path(patch), delta=True, **kw)
+    return Release(sign(spec, key), patch, new, sequence, True)
+
+
+def make_patch(old: bytes, new: bytes, *, ram: int | None = None) -> bytes:
+    """A sequential streaming patch (suitlib.delta) within the device's applier RAM."""
+    from suitlib.delta import CreateOptions, create_patch
+
+    options = CreateOptions() if ram is None else CreateOptions(ram=ram)
+    return create_patch(old, new, options)
