@@ -15,6 +15,8 @@ from suitlib.bootloader.reference import (
 from suitlib.bootloader.trailer import Magic, SwapInfo, SwapType, TrailerState
 from suitlib.bootloader.verify import DigestVerifier, ImageVerifier, Verdict
 
+# SuitVerifier (suitlib.bootloader.suit_verify) is imported on demand: it pulls in the processor.
+
 __all__ = [
     "Action", "Area", "BootResult", "Decision", "DigestVerifier", "ImageVerifier", "LayoutError",
     "LogFullError", "Magic", "ReferenceBootloader", "Slot", "SlotLayout", "SlotStatus", "SwapInfo",
