@@ -231,7 +231,8 @@ class Mote:
         result = await self._process(envelope)
         state = store.load() or state  # the processor may have stored a sequence number
         if not result.ok:
-            reason = result.error.message if result.error is not None else "refused"
+            error = result.error
+            reason = f"{type(error).__name__}: {error.message}" if error is not None else "refused"
             self._event("refused", reason)
             store.save(state.but(phase=st.DONE, outcome=st.REFUSED, reason=reason,
                                  report=result.report.encode(), reported=False,
