@@ -61,6 +61,9 @@ class Program:
     """Envelope members keyed by text string (§7.5 integrated payloads)."""
     manifest_digest: Digest | None = None
     reference_uri: str | None = None
-    authenticated: bool = True
+    authenticated: bool = False
+    """True only when the authentication wrapper verified against the trust anchors (set by the
+    adapter); :meth:`Processor.run` refuses an unauthenticated program unless unsigned input is
+    explicitly allowed."""
     severed: frozenset[int] = frozenset()
     """Sections the manifest holds only as a digest and the envelope does not carry."""

@@ -127,7 +127,7 @@ def test_random_programs_stay_within_limits_and_fail_only_with_suit_errors(
 ) -> None:
     components = tuple((bytes([i]),) for i in range(component_count))
     program = Program(sequence_number=sequence_number, components=components, shared=shared, sections=body,
-                      integrated_payloads={"#p": BLOBS[2]})
+                      integrated_payloads={"#p": BLOBS[2]}, authenticated=True)
     proc = Processor(platform, (), limits=LIMITS, policy=ProcessorPolicy(require_identity_checks=False))
     result = proc.run(program, procedure)  # anything but a SuitError propagates and fails the test
     assert result.error is None or isinstance(result.error, SuitError)
@@ -149,7 +149,7 @@ def test_a_command_bomb_hits_the_command_limit() -> None:
             Command(int(Cmd.DIRECTIVE_TRY_EACH), TryEach((seq, seq, seq), True)),
         ))
     platform = InMemoryPlatform.simple(vendor_id=b"v", class_id=b"c", components=[(bytes([i]),) for i in range(4)])
-    program = Program(1, tuple((bytes([i]),) for i in range(4)), None, {Section.INSTALL: seq})
+    program = Program(1, tuple((bytes([i]),) for i in range(4)), None, {Section.INSTALL: seq}, authenticated=True)
     result = Processor(platform, (), limits=LIMITS, policy=ProcessorPolicy(require_identity_checks=False)).run(program, UPDATE)
     assert isinstance(result.error, LimitExceededError)
     assert result.commands_executed == LIMITS.max_commands + 1
@@ -160,7 +160,7 @@ def test_nesting_deeper_than_the_limit_is_refused() -> None:
     for _ in range(LIMITS.max_try_each_depth + 1):
         seq = CommandSequence((Command(int(Cmd.DIRECTIVE_RUN_SEQUENCE), seq),))
     platform = InMemoryPlatform.simple(vendor_id=b"v", class_id=b"c")
-    program = Program(1, ((b"\x00",),), None, {Section.INSTALL: seq})
+    program = Program(1, ((b"\x00",),), None, {Section.INSTALL: seq}, authenticated=True)
     result = Processor(platform, (), limits=LIMITS, policy=ProcessorPolicy(require_identity_checks=False)).run(program, UPDATE)
     assert isinstance(result.error, LimitExceededError)
 
@@ -168,7 +168,7 @@ def test_nesting_deeper_than_the_limit_is_refused() -> None:
 def test_too_many_components_is_refused() -> None:
     components = tuple((bytes([i]),) for i in range(LIMITS.max_components + 1))
     platform = InMemoryPlatform.simple(vendor_id=b"v", class_id=b"c", components=components)
-    program = Program(1, components, None, {})
+    program = Program(1, components, None, {}, authenticated=True)
     result = Processor(platform, (), limits=LIMITS, policy=ProcessorPolicy(require_identity_checks=False)).run(program, UPDATE)
     assert isinstance(result.error, LimitExceededError)
 

@@ -20,7 +20,7 @@ A, B = payload(300, 1), payload(500, 2)
 def run(platform: InMemoryPlatform, procedure: str = "update", shared: CommandSequence | None = None,
         components: tuple = (C0,), **sections: CommandSequence) -> ProcessResult:
     keyed = {getattr(Section, name.upper()): body for name, body in sections.items()}
-    program = Program((platform.load_sequence_number() or 0) + 1, components, shared, keyed)
+    program = Program((platform.load_sequence_number() or 0) + 1, components, shared, keyed, authenticated=True)
     policy = ProcessorPolicy(require_identity_checks=False)
     return Processor(platform, (), policy=policy).run(program, procedure)
 
@@ -264,10 +264,12 @@ def test_a_fetched_payload_copied_without_verification_fails_the_update() -> Non
 
 def test_integrated_payload_is_fetched_from_the_envelope() -> None:
     platform = device()
-    program = Program(1, (C0,), None, {Section.INSTALL: seq(*fetch_verified("#fw", A))}, integrated_payloads={"#fw": A})
+    program = Program(1, (C0,), None, {Section.INSTALL: seq(*fetch_verified("#fw", A))}, integrated_payloads={"#fw": A},
+                      authenticated=True)
     result = Processor(platform, (), policy=ProcessorPolicy(require_identity_checks=False)).run(program, "update")
     assert result.ok and platform.content(C0) == A and platform.fetcher_impl.requests == []
-    missing = Program(2, (C0,), None, {Section.INSTALL: seq(*fetch_verified("#other", A))}, integrated_payloads={"#fw": A})
+    missing = Program(2, (C0,), None, {Section.INSTALL: seq(*fetch_verified("#other", A))}, integrated_payloads={"#fw": A},
+                      authenticated=True)
     assert not Processor(platform, (), policy=ProcessorPolicy(require_identity_checks=False)).run(missing, "update").ok
 
 
@@ -352,3 +354,15 @@ def test_the_in_memory_device_implements_the_platform_protocol() -> None:
     missing = [name for name in ("read", "open_writer", "generation", "store_sequence_number", "invoke")
                if not callable(getattr(InMemoryPlatform, name, None))]
     assert missing == []
+
+
+def test_an_unauthenticated_program_is_refused_unless_unsigned_input_is_allowed() -> None:
+    from suitlib.errors import SignatureError
+
+    platform = device(contents={C0: A})
+    program = Program(1, (C0,), None, {Section.VALIDATE: seq(Cmd.CONDITION_ABORT, 0)})
+    assert program.authenticated is False
+    refused = Processor(platform, (), policy=ProcessorPolicy(require_identity_checks=False)).run(program, "update")
+    assert isinstance(refused.error, SignatureError)
+    allowed = Processor(platform, (), policy=ProcessorPolicy(require_identity_checks=False, allow_unsigned=True))
+    assert isinstance(allowed.run(program, "update").error, ConditionFailedError)  # it ran
