@@ -25,9 +25,11 @@ LAYERS: dict[str, int] = {
     "suitlib.processor": 3,
     "suitlib.bootloader": 3,
     "suitlib.conformance": 3,
+    "suitlib.trust": 3,
     "suitlib.transport.coap": 4,
     "suitlib.server": 5,
     "suitlib.cli": 5,
+    "suitlib.sim": 5,
     "suitlib.__main__": 5,
 }
 EDGE_LAYER = 4
