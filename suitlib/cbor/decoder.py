@@ -293,7 +293,8 @@ def decode(
     try:
         value = reader.item(0) if key_names is None else _outer(reader, key_names)
     except _Fault as fault:
-        raise fault.kind(fault.message, path=path + "".join(reversed(fault.segments)), **fault.fields) from None
+        where = path + "".join(reversed(fault.segments))
+        raise fault.kind(fault.message, path=where if path else where.lstrip("/"), **fault.fields) from None
     except RecursionError:  # pragma: no cover - max_depth keeps recursion far below Python's limit
         raise DepthLimitError("nesting too deep", path=path, limit="max_depth") from None
     if reader.pos != len(data):
