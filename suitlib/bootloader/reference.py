@@ -64,7 +64,8 @@ class ReferenceBootloader:
         if strategy not in STRATEGIES:
             raise ValueError(f"strategy must be one of {STRATEGIES}")
         self.strategy = strategy
-        self.name = "reference-" + strategy
+        self.name = ("reference-" if type(self) is ReferenceBootloader
+                     else type(self).__name__ + "-") + strategy
         self.verifier: ImageVerifier = verifier or DigestVerifier()
         self.chunk = chunk
         self.reads = reads

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import os
 import sys
 from typing import Any
 
@@ -21,9 +22,12 @@ REPORT_REPLAYS = 10
 
 
 def load_factory(spec: str) -> Any:
-    module_name, sep, attr = spec.partition(":")
+    """Import ``module:factory`` with the current directory on the path (like ``python -m``)."""
+    module_name, sep, attr = spec.rpartition(":")
     if not sep or not module_name or not attr:
         raise InputError(f"--bootloader {spec!r} is not module:factory")
+    if os.getcwd() not in sys.path:
+        sys.path.insert(0, os.getcwd())
     try:
         module = importlib.import_module(module_name)
     except ImportError as exc:
