@@ -168,7 +168,9 @@ class Mote:
                 continue
             except PowerLoss as cut:
                 self.stats.power_cuts += 1
-                self._event("power-cut", str(cut))
+                if not self.flash.powered:
+                    self.flash.power_cycle()  # power comes back; RAM is gone
+                self._event("power-cut", cut.detail if cut.op_index < 0 else f"at flash op {cut.op_index}")
                 continue
         raise SuitError(f"mote {self.device_id} did not settle within {max_boots} boots")
 
@@ -355,7 +357,7 @@ class _LoopFetcher:
             mote.stats.payload_bytes += len(data)
             if mote.cut_at_block is not None and mote.stats.blocks >= mote.cut_at_block:
                 mote.cut_at_block = None
-                raise PowerLoss(-1, f"power cut at network block {mote.stats.blocks}")
+                raise PowerLoss(-1, f"at network block {mote.stats.blocks}")
             sink.write(data)
             position[0] += len(data)
 
