@@ -249,6 +249,7 @@ class Interpreter:
         # digests computed from read-back content: index -> (generation, alg, size, digest)
         self.measured: dict[int, tuple[int, int, int | None, bytes]] = {}
         self.tainted: set[int] = set()
+        self._maps: dict[int, tuple[Any, dict[Any, Any]]] = {}
         self._reset_parameters()
 
     # --- state -------------------------------------------------------------------------------
@@ -374,9 +375,18 @@ class Interpreter:
                 raise ValidationError(f"component index {i!r} out of range (0..{count - 1})", reason=6)
         self.index = indices[0] if isinstance(argument, int) else indices
 
+    def _plain_map(self, argument: Any) -> dict[Any, Any]:
+        """A dict copy of a parameter map, made once per map object of the program."""
+        cached = self._maps.get(id(argument))
+        if cached is None or cached[0] is not argument:
+            if type(argument) is not Parameters and not isinstance(argument, Mapping):
+                raise ValidationError("parameters argument must be a map", reason=8)
+            cached = (argument, dict(argument.items()))
+            self._maps[id(argument)] = cached
+        return cached[1]
+
     def _set_parameters(self, argument: Any, *, override: bool) -> None:
-        if type(argument) is not Parameters and not isinstance(argument, Mapping):
-            raise ValidationError("parameters argument must be a map", reason=8)
+        argument = self._plain_map(argument)
         if _P.SOFT_FAILURE in argument:
             if self.depth == 0:
                 raise ManifestAbortError("soft-failure set outside try-each / run-sequence (§8.4.8.14)")
