@@ -182,7 +182,8 @@ class _Reader:
             return tuple(out)
         return self.map(value, depth)
 
-    def map(self, count: int, depth: int) -> dict[Any, Any]:
+    def map(self, count: int, depth: int, names: Callable[[Any], str] | None = None) -> dict[Any, Any]:
+        """Decode ``count`` pairs; ``names`` (outermost map only) names keys in errors."""
         data = self.data
         size = len(data)
         item = self.item
@@ -203,9 +204,10 @@ class _Reader:
                                      offset=start) from None
             encoded = data[start:self.pos]
             if encoded <= previous:
+                label = names(key) if names is not None else repr(key)
                 if key in out:
-                    raise _Fault(DuplicateKeyError, f"duplicate map key {key!r}", key=repr(key))
-                raise _Fault(NonCanonicalError, f"map key {key!r} out of deterministic (bytewise) order",
+                    raise _Fault(DuplicateKeyError, f"duplicate map key {label}", key=repr(key))
+                raise _Fault(NonCanonicalError, f"map key {label} out of deterministic (bytewise) order",
                              offset=start)
             previous = encoded
             at = self.pos
@@ -224,7 +226,7 @@ class _Reader:
             try:
                 out[key] = item(depth)
             except _Fault as fault:
-                fault.segments.append(self.segment(key))
+                fault.segments.append("/" + names(key) if names is not None else self.segment(key))
                 raise
         return out
 
@@ -317,31 +319,5 @@ def _outer(reader: _Reader, key_names: Callable[[Any], str]) -> Any:
         if reader.max_depth < 1:
             raise _Fault(DepthLimitError, f"nesting deeper than {reader.max_depth}", limit="max_depth")
         # key names apply to this level only: nested maps see plain keys.
-        return _named_map(reader, count, key_names)
+        return reader.map(count, 1, key_names)
     return reader.item(0)
-
-
-def _named_map(reader: _Reader, count: int, names: Callable[[Any], str]) -> dict[Any, Any]:
-    data = reader.data
-    out: dict[Any, Any] = {}
-    previous = b""
-    for _ in range(count):
-        start = reader.pos
-        key = reader.item(1)
-        encoded = data[start:reader.pos]
-        try:
-            hash(key)
-        except TypeError:
-            raise _Fault(MalformedError, "a map used as a map key is not supported", offset=start) from None
-        if encoded <= previous:
-            if key in out:
-                raise _Fault(DuplicateKeyError, f"duplicate map key {names(key)}", key=repr(key))
-            raise _Fault(NonCanonicalError, f"map key {names(key)} out of deterministic (bytewise) order",
-                         offset=start)
-        previous = encoded
-        try:
-            out[key] = reader.item(1)
-        except _Fault as fault:
-            fault.segments.append("/" + names(key))
-            raise
-    return out
