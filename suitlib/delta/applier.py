@@ -49,7 +49,6 @@ from suitlib.delta.format import (
     lzma_probs_bytes,
 )
 from suitlib.delta.stream import PatchStream
-from suitlib.delta.transform import sites_for
 from suitlib.flash.interface import FlashDevice
 from suitlib.limits import DEFAULT_LIMITS
 
@@ -426,7 +425,8 @@ class DeltaApplier:
         return _MeteredDecoder(meter, length=end - start, source_size=header.source_size,
                                read=read, emit=emit, skip=skip, chunk_index=index,
                                target_base=start, plan=header.in_place,
-                               sites=sites_for(header), amap=self._stream.amap if self._stream else None)
+                               sites=self._stream.sites if self._stream else None,
+                               amap=self._stream.amap if self._stream else None)
 
 
 class _MeteredDecoder(ChunkDecoder):

@@ -20,7 +20,6 @@ from suitlib.delta.errors import (
 )
 from suitlib.delta.format import COMPRESSION_NAMES, PatchHeader, applier_ram, parse_header
 from suitlib.delta.stream import PatchStream
-from suitlib.delta.transform import sites_for
 from suitlib.delta.transform import TRANSFORM_NAMES
 
 
@@ -67,7 +66,7 @@ def apply_patch(source: bytes, patch: bytes) -> bytes:
         return ChunkDecoder(length=end - start, source_size=len(source),
                             read=lambda off, n: source[off : off + n], emit=out.extend,
                             chunk_index=index, target_base=start, plan=header.in_place,
-                            sites=sites_for(header), amap=stream.amap)
+                            sites=stream.sites, amap=stream.amap)
 
     stream = PatchStream(on_header=on_header, open_chunk=open_chunk)
     stream.feed(patch)

@@ -14,7 +14,7 @@ import lzma
 from collections.abc import Callable
 
 from suitlib.delta.body import ChunkDecoder
-from suitlib.delta.transform import AddressMap, MapDecoder
+from suitlib.delta.transform import AddressMap, MapDecoder, Sites, sites_for
 from suitlib.delta.errors import DeltaFormatError, DeltaTruncatedError
 from suitlib.delta.format import (
     COMPRESSION_LZMA,
@@ -52,6 +52,8 @@ class PatchStream:
         self._decoder: ChunkDecoder | MapDecoder | None = None
         self._in_map = False
         self.amap = AddressMap((), ())
+        self.sites: Sites | None = None
+        """The transform's site finder (§4.3), built once per pass from the header."""
         """The patch's address map (§4.3), complete before the first body chunk."""
         self._lzma: lzma.LZMADecompressor | None = None
 
@@ -105,6 +107,7 @@ class PatchStream:
                 self.offset += consumed
                 self._buf.clear()
                 self.header = header
+                self.sites = sites_for(header)
                 self._on_header(header)
                 self._in_map = bool(header.transform)
                 self._state = _LEN if header.chunk_count or self._in_map else _END

@@ -18,8 +18,10 @@ crosses a window end, so every window can be decoded on its own.
 from __future__ import annotations
 
 import bisect
+import heapq
+from array import array
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 TRANSFORM_THUMB2 = 1
 TRANSFORM_AARCH64 = 2
@@ -72,8 +74,9 @@ class AddressMap:
     __slots__ = ("starts", "deltas")
 
     def __init__(self, starts: Sequence[int], deltas: Sequence[int]) -> None:
-        self.starts = list(starts)
-        self.deltas = list(deltas)
+        # Packed 32-bit arrays: 8 bytes per entry, as the RAM figure declares (§2.4).
+        self.starts = array("I", starts)
+        self.deltas = array("i", deltas)
 
     def __len__(self) -> int:
         return len(self.starts)
@@ -84,13 +87,17 @@ class AddressMap:
 
 
 def _pointer_regex(base: int, size: int) -> re.Pattern[bytes]:
-    """A byte pattern matching (at least) every little-endian word in ``[base, base + size)``."""
+    """A byte pattern matching (at least) every little-endian word in ``[base, base + size)``:
+    one ``[byte 2 range][byte 3]`` alternative per distinct top byte."""
     lo, hi = base >> 16, (base + max(size, 1) - 1) >> 16
     alts = []
-    for high in range(lo, min(hi, lo + 64) + 1):
-        alts.append(re.escape(bytes((high & 0xFF, high >> 8))))
-    if hi > lo + 64:  # a huge range: match any word and let the exact test decide
-        return re.compile(rb"(?=[\x00-\xff]{4})", re.DOTALL)
+    for top in range(lo >> 8, (hi >> 8) + 1):
+        first = max(lo, top << 8) & 0xFF
+        last = min(hi, (top << 8) | 0xFF) & 0xFF
+        alts.append(b"[" + re.escape(bytes((first,))) + b"-" + re.escape(bytes((last,))) + b"]"
+                    + re.escape(bytes((top,))))
+        if len(alts) > 4:  # a huge range: test every word
+            return re.compile(rb"(?=[\x00-\xff]{4})", re.DOTALL)
     return re.compile(rb"(?=[\x00-\xff]{2}(?:" + b"|".join(alts) + rb"))", re.DOTALL)
 
 
@@ -104,31 +111,30 @@ class Sites:
         self.pointers = (_pointer_regex(pointer_base, source_size)
                          if pointer_base is not None and kind == TRANSFORM_THUMB2 else None)
 
-    def find(self, source: bytes, target_start: int) -> list[tuple[int, bool]]:
+    def find(self, source: bytes, target_start: int) -> Iterator[tuple[int, bool]]:
+        """Sites in scan order (lazily: no per-window candidate table is built)."""
         n = len(source)
-        out: list[tuple[int, bool]] = []
         if self.kind == TRANSFORM_AARCH64:
             for m in _A64.finditer(source):
                 i = m.start()
                 if i + 4 <= n and not (target_start + i) & 3:
-                    out.append((i, False))
-            return out
-        cands = {m.start(): False for m in _THUMB.finditer(source)}
-        if self.pointers is not None:
+                    yield i, False
+            return
+        branches = ((m.start(), False) for m in _THUMB.finditer(source))
+        if self.pointers is None:
+            candidates: Iterator[tuple[int, bool]] = branches
+        else:
             base, limit = self.base, self.limit
-            for m in self.pointers.finditer(source):
-                i = m.start()
-                if i in cands or (target_start + i) & 3 or i + 4 > n:
-                    continue
-                if base <= int.from_bytes(source[i : i + 4], "little") < limit:  # type: ignore[operator]
-                    cands[i] = True
+            pointers = ((m.start(), True) for m in self.pointers.finditer(source)
+                        if not (target_start + m.start()) & 3 and m.start() + 4 <= n
+                        and base <= int.from_bytes(source[m.start() : m.start() + 4], "little") < limit)
+            candidates = heapq.merge(branches, pointers)  # a branch wins a tie: False < True
         nxt = 0
-        for i in sorted(cands):
+        for i, ptr in candidates:
             if i < nxt or i + 4 > n or (target_start + i) & 1:
                 continue
-            out.append((i, cands[i]))
+            yield i, ptr
             nxt = i + 4
-        return out
 
 
 def predict(kind: int, src4: bytes, source_pos: int, target_pos: int, amap: AddressMap,
@@ -174,12 +180,47 @@ def encode_window(sites: Sites, diff: bytearray, source: bytes, target: bytes, s
 
 def decode_window(sites: Sites, out: bytearray, diff: bytes | memoryview, source: bytes,
                   source_pos: int, target_pos: int, amap: AddressMap) -> None:
-    """Applier: ``out`` holds ``source + diff`` byte-wise; fix every site from its prediction."""
+    """Applier: ``out`` holds ``source + diff`` byte-wise; fix every site from its prediction.
+
+    The same arithmetic as :func:`predict` / :func:`bytes_of`, inlined: this loop runs once per
+    branch or pointer of the image.
+    """
     kind, base = sites.kind, sites.base or 0
+    starts, deltas = amap.starts, amap.deltas
+    bisect_right = bisect.bisect_right
+    from_bytes = int.from_bytes
     for i, ptr in sites.find(source, target_pos):
-        pred = predict(kind, source[i : i + 4], source_pos + i, target_pos + i, amap, ptr, base)
-        d = int.from_bytes(diff[i : i + 4], "little")
-        out[i : i + 4] = bytes_of(kind, pred + d, ptr)
+        d = from_bytes(diff[i : i + 4], "little")
+        if ptr:
+            value = from_bytes(source[i : i + 4], "little") - base
+            k = bisect_right(starts, value) - 1
+            out[i : i + 4] = ((value + (deltas[k] if k >= 0 else 0) + base + d)
+                              & MASK32).to_bytes(4, "little")
+            continue
+        if kind != TRANSFORM_THUMB2:
+            pred = predict(kind, source[i : i + 4], source_pos + i, target_pos + i, amap)
+            out[i : i + 4] = ((pred + d) & MASK32).to_bytes(4, "little")
+            continue
+        b0, b1, b2, b3 = source[i], source[i + 1], source[i + 2], source[i + 3]
+        hw1 = b0 | b1 << 8
+        hw2 = b2 | b3 << 8
+        s_ = (hw1 >> 10) & 1
+        imm = ((s_ << 23) | ((1 - (((hw2 >> 13) & 1) ^ s_)) << 22)
+               | ((1 - (((hw2 >> 11) & 1) ^ s_)) << 21) | ((hw1 & 0x3FF) << 11) | (hw2 & 0x7FF))
+        if imm & 0x800000:
+            imm -= 0x1000000
+        dest = source_pos + i + 4 + 2 * imm
+        k = bisect_right(starts, dest) - 1
+        dest += deltas[k] if k >= 0 else 0
+        op = ((hw1 >> 11) << 3) | (((hw2 >> 14) & 3) << 1) | ((hw2 >> 12) & 1)
+        value = (((op << 24) | (((dest - target_pos - i - 4) >> 1) & 0xFFFFFF)) + d) & MASK32
+        op = value >> 24
+        imm = value & 0xFFFFFF
+        s_ = imm >> 23
+        hw1 = ((op >> 3) << 11) | (s_ << 10) | ((imm >> 11) & 0x3FF)
+        hw2 = ((((op >> 1) & 3) << 14) | ((((imm >> 22) & 1) ^ 1 ^ s_) << 13) | ((op & 1) << 12)
+               | ((((imm >> 21) & 1) ^ 1 ^ s_) << 11) | (imm & 0x7FF))
+        out[i : i + 4] = bytes((hw1 & 0xFF, hw1 >> 8, hw2 & 0xFF, hw2 >> 8))
 
 
 class MapDecoder:
@@ -189,8 +230,8 @@ class MapDecoder:
 
     def __init__(self, entries: int) -> None:
         self.entries = entries
-        self.starts: list[int] = []
-        self.deltas: list[int] = []
+        self.starts = array("I")
+        self.deltas = array("i")
         self._pending = b""
 
     @property
@@ -215,7 +256,7 @@ class MapDecoder:
                 raise DeltaFormatError("address map: starts are not increasing")
             start = (self.starts[-1] if self.starts else 0) + gap
             delta = (self.deltas[-1] if self.deltas else 0) + change
-            if start >= 1 << 32 or abs(delta) >= 1 << 32:
+            if start >= 1 << 32 or abs(delta) >= 1 << 31:
                 raise DeltaFormatError("address map: entry out of range")
             self.starts.append(start)
             self.deltas.append(delta)
