@@ -27,6 +27,8 @@ from suitlib.processor import (
     ProcessorPolicy,
     ProcessResult,
 )
+from suitlib.processor.interpreter import TraceEvent
+from suitlib.processor.program import Cmd, Section
 
 MAX_FILE = 64 << 20
 
@@ -86,6 +88,20 @@ def _describe(entry: tuple[Any, ...]) -> str:
     return " ".join(map(str, entry))
 
 
+def _trace_line(event: TraceEvent) -> str:
+    where = event.where
+    try:
+        section = Section(where.section).name.lower().replace("_", "-")
+    except ValueError:
+        section = str(where.section)
+    try:
+        command = Cmd(where.code).name.lower().replace("_", "-")
+    except ValueError:
+        command = f"command {where.code}"
+    outcome = "ok" if event.ok else f"failed: {event.message}"
+    return f"{'  ' * event.depth}{section}[{where.offset}] component {where.component_index}: {command}: {outcome}"
+
+
 @click.command()
 @click.argument("envelope_file", metavar="ENVELOPE")
 @click.option("-k", "--key", "keys", multiple=True, metavar="PUB", help="Trusted public key (PEM or COSE_Key); repeatable.")
@@ -104,11 +120,12 @@ def _describe(entry: tuple[Any, ...]) -> str:
 @click.option("--time", "now", type=int, default=None, help="Trusted POSIX time (use-before condition).")
 @click.option("--procedure", type=click.Choice(["update", "invoke", "both"]), default="both", show_default=True,
               help="update = fetch/install/validate; invoke = validate/load/invoke; both = update then invoke.")
+@click.option("--trace", is_flag=True, help="Print every command executed, per component, with its outcome.")
 @click.option("--report", "report_file", default=None, metavar="FILE", help="Write the (last) SUIT_Report as CBOR.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 def run(envelope_file: str, keys: tuple[str, ...], threshold: int, allow_unsigned: bool, vendor_id: str,
         class_id: str, device_id: str | None, components: tuple[str, ...], resources: tuple[str, ...],
-        stored_sequence: int | None, battery: int | None, now: int | None, procedure: str,
+        stored_sequence: int | None, battery: int | None, now: int | None, procedure: str, trace: bool,
         report_file: str | None, fmt: str) -> None:
     """Run ENVELOPE on an in-memory device and print what it did and the SUIT_Report."""
     if not keys and not allow_unsigned:
@@ -131,17 +148,21 @@ def run(envelope_file: str, keys: tuple[str, ...], threshold: int, allow_unsigne
         battery=battery,
         clock=now,
     )
+    traced: list[str] = []
     processor = Processor(
         platform, load_trust_anchors(keys), policy=ProcessorPolicy(allow_unsigned=allow_unsigned),
         signature_policy=Threshold(threshold) if threshold > 1 else None,
+        trace=(lambda event: traced.append(_trace_line(event))) if trace else None,
     )
     fetcher = platform.fetcher_impl
     assert isinstance(fetcher, MemoryFetcher)
     results: list[tuple[ProcessResult, list[str], list[str]]] = []
     for name in ([UPDATE] if procedure == "update" else [INVOCATION] if procedure == "invoke" else [UPDATE, INVOCATION]):
         start, fetched = len(platform.log), len(fetcher.requests)
+        traced.clear()
         result = processor.update(envelope) if name == UPDATE else processor.invoke(envelope)
-        results.append((result, list(fetcher.requests[fetched:]), [_describe(e) for e in platform.log[start:]]))
+        actions = [_describe(e) for e in platform.log[start:]]
+        results.append((result, list(fetcher.requests[fetched:]), traced + actions if trace else actions))
         if not result.ok:
             break
     last = results[-1][0]

@@ -28,7 +28,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 from collections.abc import Callable, Iterator, Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
 from suitlib.errors import (
     ConditionFailedError,
@@ -142,6 +142,16 @@ class Where:
         return {int(k): _plain(params[k]) for k in CONSUMES.get(self.code, ()) if k in params}
 
 
+class TraceEvent(NamedTuple):
+    """One command executed on one component (for ``suit run --trace`` and debugging)."""
+
+    depth: int
+    """Nesting depth (0 = a top-level sequence, 1 = inside a try-each / run-sequence …)."""
+    where: Where
+    ok: bool
+    message: str
+
+
 Transformer = Callable[[Mapping[int, Any], ComponentId, ChunkSink, Platform], ChunkSink | None]
 """Given the current component's parameters, return a sink to put in front of the component
 writer (e.g. a delta applier) or None when the parameters ask for no transformation."""
@@ -233,8 +243,10 @@ class Interpreter:
         transformers: tuple[Transformer, ...] = (),
         require_verified_invoke: bool = True,
         hashes: Mapping[int, Callable[[], Any]] | None = None,
+        trace: Callable[[TraceEvent], None] | None = None,
     ) -> None:
         self.program = program
+        self.trace = trace
         self.hashes = HASHES if hashes is None else hashes
         self.platform = platform
         self.limits = limits
@@ -343,10 +355,14 @@ class Interpreter:
             except _ConditionFailure as failure:
                 if self.failure_at is None:
                     self.failure_at = where
+                if self.trace is not None:
+                    self.trace(TraceEvent(self.depth, where, False, failure.error.message))
                 raise
             except SuitError as error:
                 if self.failure_at is None:
                     self.failure_at = where
+                if self.trace is not None:
+                    self.trace(TraceEvent(self.depth, where, False, error.message))
                 if code in CONDITIONS and isinstance(error, (ConditionFailedError, UnsupportedConditionError)):
                     self._record(where, argument, success=False)
                     raise _ConditionFailure(error, self.soft_failure) from None
@@ -354,6 +370,8 @@ class Interpreter:
                 raise
             else:
                 self.failure_at = None
+                if self.trace is not None:
+                    self.trace(TraceEvent(self.depth, where, True, ""))
                 self._record(where, argument if isinstance(argument, int) else 0, success=True)
 
     # --- flow control ------------------------------------------------------------------------

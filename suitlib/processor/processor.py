@@ -39,7 +39,7 @@ from suitlib.processor.errors import (
     UnsupportedComponentError,
     UnverifiedPayloadError,
 )
-from suitlib.processor.interpreter import Interpreter, Transformer
+from suitlib.processor.interpreter import Interpreter, TraceEvent, Transformer
 from suitlib.processor.platform import Platform
 from suitlib.processor.program import Cmd, CommandSequence, Program, Section, TryEach
 from suitlib.processor.report import Failure, Record, Report, reason_for
@@ -131,6 +131,8 @@ class Processor:
     """A COSE :class:`~suitlib.cose.Policy` (e.g. ``Threshold(2)``); None = any one anchor."""
     authenticator: Authenticator | None = None
     hashes: Mapping[int, Callable[[], Any]] | None = None
+    trace: Callable[[TraceEvent], None] | None = None
+    """Called after every command executed on a component (success or failure)."""
     """Digest engines by COSE algorithm id (default: hashlib SHA-256/384/512); a platform
     with a hardware hash engine passes its own."""
 
@@ -181,6 +183,7 @@ class Processor:
                 transformers=self.transformers,
                 require_verified_invoke=self.policy.require_verified_invoke,
                 hashes=self.hashes,
+                trace=self.trace,
             )
             order = UPDATE_SECTIONS if procedure == UPDATE else INVOCATION_SECTIONS
             absent = [key for key in order if key in program.severed]

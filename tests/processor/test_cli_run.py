@@ -56,3 +56,15 @@ def test_bad_device_description_is_a_usage_error(capsys: pytest.CaptureFixture[s
     code = suit("run", str(VECTORS / "example0-signed.cbor"), "-k", KEY, "--vendor-id", "nope", "--class-id", "x")
     assert code == 2
     assert "--vendor-id" in capsys.readouterr().err
+
+
+def test_trace_shows_the_try_each_choice_and_the_failing_check(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "f.bin").write_bytes(FW)
+    code = suit("run", str(VECTORS / "example3-signed.cbor"), "-k", KEY, *DEVICE, "-c", "00@1",
+                "-r", f"http://example.com/file2.bin={tmp_path / 'f.bin'}", "--procedure", "update", "--trace")
+    out = capsys.readouterr().out.splitlines()
+    assert code == 1
+    slot_lines = [line.strip() for line in out if "condition-component-slot" in line and line.strip().startswith("install")]
+    assert slot_lines == ["install[1] component 0: condition-component-slot: failed: component is in slot 1, not 0",
+                          "install[1] component 0: condition-component-slot: ok"]
+    assert any("install[2] component 0: condition-image-match: failed" in line for line in out)
