@@ -24,7 +24,7 @@ from suitlib.processor.errors import (
     UnsupportedParameterError,
     UnverifiedPayloadError,
 )
-from suitlib.processor.interpreter import Transformer
+from suitlib.processor.interpreter import TraceEvent, Transformer
 from suitlib.processor.memory import InMemoryPlatform, MemoryComponent, MemoryFetcher, MemoryStore
 from suitlib.processor.platform import ChunkSink, ComponentId, ComponentWriter, Fetcher, Platform
 from suitlib.processor.processor import (
@@ -41,7 +41,7 @@ __all__ = [
     "INVOCATION", "UPDATE", "ChunkSink", "ComponentId", "ComponentWriter", "ConditionNotMetError", "Failure",
     "Fetcher", "ImageMismatchError", "InMemoryPlatform", "ManifestAbortError", "MemoryComponent", "MemoryFetcher",
     "MemoryStore", "MissingParameterError", "Platform", "ProcessResult", "Processor", "ProcessorPolicy", "Program",
-    "Record", "Report", "ReportReason", "SeveredMemberMissingError", "SystemInfo", "Transformer",
+    "Record", "Report", "ReportReason", "SeveredMemberMissingError", "SystemInfo", "TraceEvent", "Transformer",
     "UnsupportedCommandError", "UnsupportedComponentError", "UnsupportedConditionError",
     "UnsupportedParameterError", "UnverifiedPayloadError", "authenticate_envelope", "decode_report",
     "program_from_envelope",
