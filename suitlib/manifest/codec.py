@@ -14,7 +14,7 @@ depth counted afresh inside each wrapper (as ``Limits.max_depth`` documents).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any, Callable
 
 from suitlib.cbor import Budget, Tag, bstr, decode, encode

@@ -17,7 +17,6 @@ from typing import Any
 
 from suitlib.cbor import Simple, Tag
 from suitlib.errors import InputError, SuitError, ValidationError
-from suitlib.manifest.codec import encode_severable_content
 from suitlib.manifest.digests import severable_digest, with_authentication
 from suitlib.manifest.model import (
     SEVERABLE_FIELDS,
@@ -48,7 +47,6 @@ from suitlib.manifest.numbers import (
     SEVERABLE,
     TEXT_COMPONENT_NAMES,
     TEXT_NAMES,
-    DigestAlgorithm,
     Directive,
     ManifestKey,
     Parameter,
