@@ -198,3 +198,17 @@ async def run_fleet(cfg: FleetConfig, *, store: Path | None = None, progress=Non
         executor.shutdown(wait=False)
         if tmp is not None:
             tmp.cleanup()
+
+
+def default_pair(name: str = "simba-due-programmer-0.8.0-to-0.9.0") -> tuple[bytes, bytes]:
+    """(old, new) of a shared corpus pair (``$SUITLIB_SHARED/corpus/firmware/NAME``)."""
+    import os
+
+    from suitlib.errors import InputError
+
+    shared = Path(os.environ.get("SUITLIB_SHARED", Path(__file__).resolve().parents[3] / "shared"))
+    folder = shared / "corpus" / "firmware" / name
+    try:
+        return (folder / "old.bin").read_bytes(), (folder / "new.bin").read_bytes()
+    except OSError:
+        raise InputError(f"corpus pair {name} not found under {shared}", hint="pass --old and --new") from None
