@@ -103,7 +103,7 @@ class UnverifiedPayloadError(PolicyError):
 
 
 class SeveredMemberMissingError(ValidationError):
-    """A sequence the procedure needs was severed and the envelope does not carry it (§8.5)."""
+    """A sequence the procedure needs was severed and the envelope does not carry it (§8.4.12)."""
 
     default_hint = "send the full envelope (with its severable members) to the device"
 

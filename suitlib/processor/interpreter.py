@@ -12,7 +12,7 @@ One :class:`Interpreter` runs one procedure of one authenticated :class:`Program
 * A failed condition ends its sequence. Inside try-each (soft-failure defaults to True) the next
   alternative runs; inside run-sequence (default False) a soft failure just ends the nested
   sequence. soft-failure is scoped to its sequence and may not be set outside those two
-  directives (§8.4.8.14). A directive failure always aborts.
+  directives (§8.4.8.15). A directive failure always aborts.
 * A try-each alternative that fails leaves no parameter changes behind (our choice, see
   specs/SUIT-PROFILE.md); ``nil`` as the last alternative makes the try-each succeed.
 * Payloads are checked on the bytes the platform holds: image-match reads the component back;
@@ -211,7 +211,7 @@ class _LazyWriter:
 
 
 def _compare(expected: bytes, actual: bytes) -> bool:
-    """Constant-time comparison (§8.4.9.4 asks for no early exit)."""
+    """Constant-time comparison (§8.4.9.3 asks for no early exit)."""
     return hmac.compare_digest(expected, actual)
 
 
@@ -407,7 +407,7 @@ class Interpreter:
         argument = self._plain_map(argument)
         if _P.SOFT_FAILURE in argument:
             if self.depth == 0:
-                raise ManifestAbortError("soft-failure set outside try-each / run-sequence (§8.4.8.14)")
+                raise ManifestAbortError("soft-failure set outside try-each / run-sequence (§8.4.8.15)")
             value = argument[_P.SOFT_FAILURE]
             if not isinstance(value, bool):
                 raise ValidationError("soft-failure must be a bool", reason=8)
@@ -541,14 +541,14 @@ class Interpreter:
         self._image_match(index, expect_match=False)
 
     def _slot(self, index: int) -> None:
-        """§8.4.9.5 suit-condition-component-slot."""
+        """§8.4.9.4 suit-condition-component-slot."""
         wanted = self._require(index, _P.COMPONENT_SLOT, "component-slot", condition=True)
         actual = self.platform.slot(self.components[index])
         if actual is None or actual != wanted:
             raise ConditionNotMetError(f"component is in slot {actual}, not {wanted}", expected=wanted, actual=actual)
 
     def _abort(self, index: int) -> None:
-        """§8.4.9.6 suit-condition-abort."""
+        """§8.4.9.5 suit-condition-abort."""
         raise ConditionNotMetError("suit-condition-abort")
 
     def _use_before(self, index: int) -> None:

@@ -57,7 +57,7 @@ class Fetcher(Protocol):
 class Platform(Protocol):
     """What the manifest processor needs from a device (draft-ietf-suit-manifest-34 §6)."""
 
-    # --- identity (§8.4.8.1: identifiers asserted to the processor by the Recipient) -------
+    # --- identity (§8.4.9.1: identifiers asserted to the processor by the Recipient) -------
     def vendor_ids(self, component: ComponentId) -> Collection[bytes]:
         """Vendor identifiers (UUID bytes or CBOR-PEN OIDs) the component matches."""
 
@@ -72,7 +72,7 @@ class Platform(Protocol):
         """Every component this device supports."""
 
     def slot(self, component: ComponentId) -> int | None:
-        """The slot index the component occupies (§8.4.8.5), or None if it has no slots."""
+        """The slot index the component occupies (§8.4.8.8, §8.4.9.4), or None if it has no slots."""
 
     def size(self, component: ComponentId) -> int | None:
         """Bytes of content the component holds, or None if it is empty / absent."""

@@ -259,6 +259,12 @@ class Processor:
                 )
         if any(command.code < 0 for command in _walk(program.shared)):
             raise PolicyError("custom commands are not permitted in the shared sequence (§6.2)", reason=5)
+        for command in _walk(program.shared):
+            if command.code in (Cmd.DIRECTIVE_OVERRIDE_PARAMETERS, Cmd.DIRECTIVE_SET_PARAMETERS):
+                keys = list(command.argument) if hasattr(command.argument, "keys") else []
+                if any(isinstance(key, int) and key < 0 for key in keys):
+                    raise PolicyError("custom parameters are not permitted in the shared sequence (§8.4.8.16)",
+                                      reason=8)
         effects = sorted({command.code for command in _walk(program.shared)} & SIDE_EFFECTS)
         if effects:
             raise ManifestAbortError(

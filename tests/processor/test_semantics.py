@@ -366,3 +366,16 @@ def test_an_unauthenticated_program_is_refused_unless_unsigned_input_is_allowed(
     assert isinstance(refused.error, SignatureError)
     allowed = Processor(platform, (), policy=ProcessorPolicy(require_identity_checks=False, allow_unsigned=True))
     assert isinstance(allowed.run(program, "update").error, ConditionFailedError)  # it ran
+
+
+def test_custom_parameters_are_refused_in_the_shared_sequence() -> None:
+    from suitlib.errors import PolicyError
+
+    shared = seq(Cmd.DIRECTIVE_OVERRIDE_PARAMETERS, {-257: 1})
+    result = run(device(), shared=shared, validate=seq(Cmd.CONDITION_ABORT, 0))
+    assert isinstance(result.error, PolicyError)
+    assert result.commands_executed == 0
+    # in a sequence of its own a custom parameter is fine (a transformer may consume it)
+    platform = device(contents={C0: A})
+    ok = seq(Cmd.DIRECTIVE_OVERRIDE_PARAMETERS, {-257: 1, Param.IMAGE_DIGEST: sha256(A)}, Cmd.CONDITION_IMAGE_MATCH, 0)
+    assert run(platform, validate=ok).ok
