@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib
+import importlib.util
 import random
 import sys
 from dataclasses import dataclass, field
@@ -98,12 +99,23 @@ class Context:
     # --- bootloader instances (F8) ----------------------------------------------------------
 
     def new_bootloader(self) -> Bootloader:
+        """A fresh instance; with ``cold`` from a fresh copy of the factory's module, so no
+        module-level state (a C static) survives the reset (F8). ``sys.modules`` is untouched."""
+        factory = self.factory
         if self.cold:
-            module = sys.modules.get(getattr(self.factory, "__module__", ""), None)
-            if module is not None:
-                module = importlib.reload(module)
-                self.factory = getattr(module, self.factory.__name__)
-        return self.factory()  # type: ignore[no-any-return]
+            module = sys.modules.get(getattr(factory, "__module__", ""), None)
+            path = getattr(module, "__file__", None)
+            if module is not None and path:
+                spec = importlib.util.spec_from_file_location(module.__name__ + "._cold", path)
+                if spec is not None and spec.loader is not None:
+                    fresh = importlib.util.module_from_spec(spec)
+                    sys.modules[spec.name] = fresh   # dataclasses resolve their module here
+                    try:
+                        spec.loader.exec_module(fresh)
+                    finally:
+                        sys.modules.pop(spec.name, None)
+                    factory = getattr(fresh, factory.__name__)
+        return factory()  # type: ignore[no-any-return]
 
     # --- setup helpers ---------------------------------------------------------------------
 
