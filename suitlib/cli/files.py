@@ -19,12 +19,13 @@ def read_input(path: str | os.PathLike[str], *, what: str = "input", max_size: i
     try:
         size = p.stat().st_size
         if size > max_size:
-            raise InputError(f"{what} {p} is too large ({size} bytes > {max_size})")
+            raise InputError(f"{what} {p} is too large ({size} bytes > {max_size})",
+                             hint="pass the file this command expects; it refuses oversized input")
         return p.read_bytes()
     except FileNotFoundError:
         raise InputError(f"{what} not found: {p}", hint="check the path") from None
     except IsADirectoryError:
-        raise InputError(f"{what} is a directory: {p}") from None
+        raise InputError(f"{what} is a directory: {p}", hint="pass a file, not a folder") from None
     except PermissionError:
         raise InputError(f"{what} is not readable: {p}", hint="check its permissions") from None
 
