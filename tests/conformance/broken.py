@@ -139,6 +139,32 @@ class StateInRam(ReferenceBootloader):
                 log.append(payload(Kind.PROGRESS, step + 1))
 
 
+class NoVerification(ReferenceBootloader):
+    """Installs and boots whatever container parses, without checking it against its envelope."""
+
+    def _verify_slot(self, flash, slot):  # type: ignore[no-untyped-def]
+        c, verdict = super()._verify_slot(flash, slot)
+        return c, replace(verdict, accepted=c is not None)
+
+
+class ScrubEveryBoot(ReferenceBootloader):
+    """Erases the secondary trailer on every boot "to be safe" (never converges, I5)."""
+
+    def boot(self, flash):  # type: ignore[no-untyped-def]
+        result = super().boot(flash)
+        lay = self.layout(flash)
+        flash.erase(lay.secondary.trailer.offset, lay.secondary.trailer.size)
+        return result
+
+
+def no_verification() -> ReferenceBootloader:
+    return NoVerification("swap")
+
+
+def scrub_every_boot() -> ReferenceBootloader:
+    return ScrubEveryBoot("swap")
+
+
 def no_progress_record() -> ReferenceBootloader:
     return NoProgressRecord("swap")
 
@@ -180,4 +206,6 @@ BROKEN = {
     "pre_1966_table": ("revert-torn", "torn"),
     "counter_before_confirm": ("test-revert", "none"),
     "state_in_ram": ("cold-reset", "cold"),
+    "no_verification": ("invalid-candidate", "none"),
+    "scrub_every_boot": ("leftover-trailer", "none"),
 }
