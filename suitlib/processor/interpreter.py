@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from typing import Any, NamedTuple
 
 from suitlib.errors import (
@@ -899,3 +899,39 @@ Interpreter._handlers = {
     _C.DIRECTIVE_INVOKE: Interpreter._invoke,
 }
 """Conditions and plain directives by code (flow control is handled in ``_execute``)."""
+
+
+FLOW_CONTROL = (
+    _C.DIRECTIVE_SET_COMPONENT_INDEX, _C.DIRECTIVE_TRY_EACH, _C.DIRECTIVE_RUN_SEQUENCE,
+    _C.DIRECTIVE_OVERRIDE_PARAMETERS, _C.DIRECTIVE_SET_PARAMETERS, _C.DIRECTIVE_OVERRIDE_MULTIPLE,
+    _C.DIRECTIVE_COPY_PARAMS,
+)
+SUPPORTED_PARAMETERS = (
+    _P.VENDOR_IDENTIFIER, _P.CLASS_IDENTIFIER, _P.IMAGE_DIGEST, _P.USE_BEFORE, _P.COMPONENT_SLOT,
+    _P.STRICT_ORDER, _P.SOFT_FAILURE, _P.IMAGE_SIZE, _P.CONTENT, _P.URI, _P.SOURCE_COMPONENT,
+    _P.INVOKE_ARGS, _P.DEVICE_IDENTIFIER, _P.FETCH_ARGUMENTS, _P.MINIMUM_BATTERY,
+)
+
+
+def capability_report(
+    components: Collection[ComponentId], *, transformers: tuple[Transformer, ...] = ()
+) -> dict[int, Any]:
+    """SUIT_Capability_Report (draft-ietf-suit-report-18): what this processor and device accept.
+
+    Commands are exactly those with a handler or flow-control support; parameters add those a
+    configured transformer declares in ``handled_parameters``.
+    """
+    from suitlib.cose import Algorithm
+
+    parameters = set(SUPPORTED_PARAMETERS)
+    for transformer in transformers:
+        parameters.update(getattr(transformer, "handled_parameters", ()))
+    return {
+        1: [list(component) for component in sorted(components)],
+        2: sorted(set(Interpreter._handlers) | set(FLOW_CONTROL)),
+        3: sorted(parameters),
+        4: sorted({int(a) for a in Algorithm} | set(HASHES)),
+        5: [2, 3, 15, 16, 18, 20, 23],
+        6: [1, 2, 3, 4, 7, 8, 9, 15, 16, 18, 20, 23],
+        7: [2, 4],
+    }

@@ -39,7 +39,7 @@ from suitlib.processor.errors import (
     UnsupportedComponentError,
     UnverifiedPayloadError,
 )
-from suitlib.processor.interpreter import Interpreter, TraceEvent, Transformer
+from suitlib.processor.interpreter import Interpreter, TraceEvent, Transformer, capability_report
 from suitlib.processor.platform import Platform
 from suitlib.processor.program import Cmd, CommandSequence, Program, Section, TryEach
 from suitlib.processor.report import Failure, Record, Report, reason_for
@@ -133,6 +133,8 @@ class Processor:
     hashes: Mapping[int, Callable[[], Any]] | None = None
     trace: Callable[[TraceEvent], None] | None = None
     """Called after every command executed on a component (success or failure)."""
+    report_capabilities: bool = False
+    """Attach a SUIT_Capability_Report (draft-ietf-suit-report-18) to every report."""
     """Digest engines by COSE algorithm id (default: hashlib SHA-256/384/512); a platform
     with a hardware hash engine passes its own."""
 
@@ -220,6 +222,7 @@ class Processor:
                 result=True,
                 reference_uri=program.reference_uri,
                 nonce=nonce,
+                capabilities=self._capabilities(),
             ),
             error=None,
             sequence_number=program.sequence_number,
@@ -283,6 +286,11 @@ class Processor:
                     f"sequence number {seq} is below the installed {stored}", sequence_number=seq, stored=stored
                 )
 
+    def _capabilities(self) -> dict[int, Any] | None:
+        if not self.report_capabilities:
+            return None
+        return capability_report(self.platform.components(), transformers=self.transformers)
+
     def _failed(
         self,
         procedure: str,
@@ -312,6 +320,7 @@ class Processor:
             result=Failure(code=code, record=record, reason=reason_for(error)),
             reference_uri=program.reference_uri if program else None,
             nonce=nonce,
+            capabilities=self._capabilities(),
         )
         return ProcessResult(
             procedure=procedure,

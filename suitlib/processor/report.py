@@ -149,6 +149,8 @@ class Report:
     result: bool | Failure
     reference_uri: str | None = None
     nonce: bytes | None = None
+    capabilities: Mapping[int, Any] | None = None
+    """A SUIT_Capability_Report (key 8), when the device chose to send one."""
 
     @property
     def succeeded(self) -> bool:
@@ -166,6 +168,8 @@ class Report:
         }
         if self.nonce is not None:
             out[REPORT_NONCE] = self.nonce
+        if self.capabilities is not None:
+            out[REPORT_CAPABILITY] = dict(self.capabilities)
         if isinstance(self.result, Failure):
             out[REPORT_RESULT] = {
                 REPORT_RESULT_CODE: self.result.code,

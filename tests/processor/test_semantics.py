@@ -379,3 +379,26 @@ def test_custom_parameters_are_refused_in_the_shared_sequence() -> None:
     platform = device(contents={C0: A})
     ok = seq(Cmd.DIRECTIVE_OVERRIDE_PARAMETERS, {-257: 1, Param.IMAGE_DIGEST: sha256(A)}, Cmd.CONDITION_IMAGE_MATCH, 0)
     assert run(platform, validate=ok).ok
+
+
+def test_the_capability_report_lists_exactly_what_runs() -> None:
+    from suitlib.processor.interpreter import capability_report
+    from suitlib.processor.report import decode_report
+
+    caps = capability_report([C0])
+    listed = set(caps[2])
+    for code in (Cmd.DIRECTIVE_PROCESS_DEPENDENCY, Cmd.DIRECTIVE_WAIT, Cmd.DIRECTIVE_UNLINK, Cmd.CONDITION_VERSION,
+                 Cmd.CONDITION_UPDATE_AUTHORIZED, Cmd.CONDITION_DEPENDENCY_INTEGRITY, Cmd.CONDITION_IS_DEPENDENCY):
+        assert code not in listed
+        result = run(device(), validate=seq(code, 0))
+        assert isinstance(result.error, UnsupportedError), code
+    for code in listed - {Cmd.DIRECTIVE_SET_COMPONENT_INDEX, Cmd.DIRECTIVE_TRY_EACH, Cmd.DIRECTIVE_RUN_SEQUENCE,
+                          Cmd.DIRECTIVE_OVERRIDE_PARAMETERS, Cmd.DIRECTIVE_SET_PARAMETERS,
+                          Cmd.DIRECTIVE_OVERRIDE_MULTIPLE, Cmd.DIRECTIVE_COPY_PARAMS}:
+        result = run(device(), validate=seq(code, 0))
+        assert not isinstance(result.error, UnsupportedError), code  # runs (and may fail for its own reasons)
+    assert Param.ENCRYPTION_INFO not in caps[3]
+    platform = device(contents={C0: A})
+    proc = Processor(platform, (), policy=ProcessorPolicy(require_identity_checks=False), report_capabilities=True)
+    program = Program(1, (C0,), None, {Section.VALIDATE: seq(Cmd.CONDITION_ABORT, 0)}, authenticated=True)
+    assert decode_report(proc.run(program, "update").report.encode())[8][2] == caps[2]
