@@ -55,8 +55,8 @@ class ChunkDecoder:
     """Decode one chunk's command stream into target bytes.
 
     ``length`` target bytes must be produced exactly. Source reads are bounded to the source,
-    and for in-place patches to what the segment plan leaves intact (§5.2), and no diff run
-    crosses a segment boundary; anything else is a :class:`DeltaFormatError`. Output before
+    and for in-place patches to what the segment plan leaves intact (§5.2); anything else is a
+    :class:`DeltaFormatError`. Output before
     target offset ``skip`` (relative to the chunk) is counted but neither read nor emitted, which
     is how a resumed apply fast-forwards through a chunk.
     """
@@ -154,9 +154,9 @@ class ChunkDecoder:
             if plan is not None:
                 t = self.target_base + self.produced
                 seg = t // plan.segment_size
-                if (t + diff_len - 1) // plan.segment_size != seg:
-                    raise self._fail("diff run crosses an in-place segment boundary")
-                if self.old_pos < plan.source_floor(seg):
+                if self.old_pos < plan.source_floor(seg) or (
+                        (t + diff_len - 1) // plan.segment_size != seg
+                        and self.old_pos - t < plan.segment_size - plan.shift):
                     raise self._fail("diff reads source already overwritten in place")
         new_pos = self.old_pos + diff_len + seek
         if not 0 <= new_pos <= self.source_size:

@@ -100,22 +100,29 @@ def split_pieces(pieces: list[Piece], boundary: int, size: int) -> list[Piece]:
 
 
 def constrain_in_place(pieces: list[Piece], plan: InPlacePlan, source_size: int) -> list[Piece]:
-    """Turn the parts of diff pieces that read overwritten source into literals (§5.2)."""
+    """Keep only diffs that read source the plan has not destroyed yet (§5.2).
+
+    A run whose offset is at least ``S - shift`` reads allowed source for every byte and may
+    cross segment boundaries; other runs are cut at segment boundaries and the parts below each
+    segment's floor become literals.
+    """
     out: list[Piece] = []
     seg = plan.segment_size
-    for s, e, o in split_pieces(pieces, seg, 0):
-        if o is None:
+    free = seg - plan.shift
+    for s, e, o in pieces:
+        if o is None or o >= free:
             out.append((s, e, o))
             continue
-        floor = plan.source_floor(s // seg)
-        lo = max(s, floor - o)
-        if lo >= e:
-            out.append((s, e, None))
-        elif lo > s:
-            out.append((s, lo, None))
-            out.append((lo, e, o))
-        else:
-            out.append((s, e, o))
+        for s2, e2, o2 in split_pieces([(s, e, o)], seg, 0):
+            floor = plan.source_floor(s2 // seg)
+            lo = max(s2, floor - o)
+            if lo >= e2:
+                out.append((s2, e2, None))
+            elif lo > s2:
+                out.append((s2, lo, None))
+                out.append((lo, e2, o))
+            else:
+                out.append((s2, e2, o))
     return out
 
 

@@ -155,7 +155,7 @@ class InPlacePlan:
 
     The source is first moved up by ``shift`` bytes (whole segments, top segment first); then
     target segment k (``[k*S, (k+1)*S)``) is produced and may read only source offsets
-    ``>= (k+1)*S - shift``; no diff run crosses a segment boundary. ``region_size`` is the span of flash the patch touches.
+    ``>= (k+1)*S - shift`` (a run crossing segment boundaries needs offset ``>= S - shift``). ``region_size`` is the span of flash the patch touches.
     """
 
     segment_size: int
