@@ -57,13 +57,13 @@ def install(index: int, data: bytes, uri: str = "#fw") -> Any:
 
 def firmware(signers: Sequence[Any], *, component: tuple[bytes, ...] = APP,
              components: tuple[tuple[bytes, ...], ...] | None = None, sequence_number: int = 1,
-             install_seq: Any = None, data: bytes | None = None) -> bytes:
+             install_seq: Any = None, data: bytes | None = None, carry_payload: bool = True) -> bytes:
     """A signed envelope that installs ``data`` into ``component``."""
     comps = components if components is not None else (component,)
     payload = data if data is not None else image(component)
     sequence = install_seq if install_seq is not None else install(comps.index(component), payload)
     return build(sequence_number=sequence_number, components=comps, signer=list(signers),
-                 integrated={"#fw": payload}, install=sequence)
+                 integrated={"#fw": payload} if carry_payload else None, install=sequence)
 
 
 def policy_envelope(policy: TrustPolicy, signers: Sequence[Any], *, sequence_number: int = 100) -> bytes:
