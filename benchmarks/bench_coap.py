@@ -13,6 +13,8 @@ the same scaled timers (ACK_TIMEOUT = --ack-timeout, default 0.2 s, other parame
 runs are capped at 95 s and checked by digest.
 
 Every transfer is checked byte-exact (SHA-256). Prints a markdown table; --json writes rows.
+Finally the server's RSS growth over a 16,384-exchange transfer, with the default bound on
+aiocoap's duplicate cache and without it.
 
 Usage: python benchmarks/bench_coap.py [--reps 3] [--ack-timeout 0.2] [--concurrent 200]
 """
@@ -61,10 +63,24 @@ def rss_kib(pid: int) -> int:
     return 0
 
 
-def start_server(store: Path, core: int | None) -> tuple[subprocess.Popen[str], int]:
-    proc = subprocess.Popen([PY, "-m", "suitlib", "serve", "--store", str(store), "--bind",
-                             "127.0.0.1:0", "--rate", "0"], stderr=subprocess.PIPE, text=True,
-                            stdout=subprocess.DEVNULL, cwd=ROOT)
+MEMORY_SERVER = """
+import asyncio, sys
+from suitlib.server.app import ServerLimits, UpdateServer
+async def main():
+    srv = UpdateServer(sys.argv[1], ServerLimits(rate=0, dedup_entries=int(sys.argv[2])))
+    port = await srv.start(("127.0.0.1", 0))
+    print(f"listening on coap://127.0.0.1:{port}", file=sys.stderr, flush=True)
+    await asyncio.get_running_loop().create_future()
+asyncio.run(main())
+"""
+
+
+def start_server(store: Path, core: int | None, dedup: int | None = None) -> tuple[subprocess.Popen[str], int]:
+    if dedup is None:
+        cmd = [PY, "-m", "suitlib", "serve", "--store", str(store), "--bind", "127.0.0.1:0", "--rate", "0"]
+    else:  # same server with another duplicate-cache bound
+        cmd = [PY, "-c", MEMORY_SERVER, str(store), str(dedup)]
+    proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, text=True, stdout=subprocess.DEVNULL, cwd=ROOT)
     line = proc.stderr.readline()  # type: ignore[union-attr]
     if not line.startswith("listening on"):
         proc.kill()
@@ -196,6 +212,8 @@ def main() -> None:
     ap.add_argument("--plain-attempts", type=int, default=5,
                     help="aiocoap client: whole-download restarts allowed after a failure")
     ap.add_argument("--skip-lossy", action="store_true")
+    ap.add_argument("--memory", action=argparse.BooleanOptionalAction, default=True,
+                    help="measure server RSS over a 16,384-exchange transfer, dedup bound on/off")
     ap.add_argument("--json", default=None)
     a = ap.parse_args()
     if shutil.which("coap-client-notls") is None:
@@ -259,6 +277,23 @@ def main() -> None:
         conc["server_rss_kib_after"] = rss_kib(server.pid)
     finally:
         stop(server)
+    memory = []
+    try:
+        if a.memory:
+            # RSS growth of the server over one 16,384-exchange transfer (1 MiB at 64 B blocks),
+            # with the default duplicate-cache bound and with it effectively off (aiocoap as is).
+            for dedup in (4096, 10**9):
+                srv, mport = start_server(store, None, dedup)
+                try:
+                    time.sleep(0.5)
+                    before = rss_kib(srv.pid)
+                    uri = f"coap://127.0.0.1:{mport}/suit/payload/{digests[1024]}"
+                    got, dt = asyncio.run(ours(uri, 64, Timing(), a.window, a.reorder_bytes))
+                    memory.append(dict(dedup_entries=dedup, ok=got == images[1024], seconds=dt,
+                                       rss_before_kib=before, rss_after_kib=rss_kib(srv.pid)))
+                finally:
+                    stop(srv)
+    finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
     def cell(kind: str, block: int, loss: float) -> dict[str, object]:
@@ -278,8 +313,12 @@ def main() -> None:
           f"failed {conc['failed']}, {float(conc['seconds']):.2f} s, {float(conc['KiB_per_s']):.0f} KiB/s, "
           f"server CPU {float(conc['server_cpu']):.2f} s, RSS {conc['server_rss_kib_before']} -> "
           f"{conc['server_rss_kib_after']} KiB")
+    for m in memory:
+        bound = "off (aiocoap default)" if m["dedup_entries"] >= 10**9 else m["dedup_entries"]
+        print(f"memory: 16384 exchanges (1 MiB @64), dedup bound {bound}: ok={m['ok']}, "
+              f"server RSS {m['rss_before_kib']} -> {m['rss_after_kib']} KiB")
     if a.json:
-        Path(a.json).write_text(json.dumps({"rows": rows, "concurrent": conc}, indent=1))
+        Path(a.json).write_text(json.dumps({"rows": rows, "concurrent": conc, "memory": memory}, indent=1))
 
 
 if __name__ == "__main__":

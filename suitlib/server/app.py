@@ -27,8 +27,10 @@ class ServerLimits:
     rate: float = 500.0
     """Requests per second per source address (0 = unlimited); over it: 4.29 + Max-Age."""
     burst: float = 1000.0
-    dedup_entries: int = 20_000
-    """Most responses kept for duplicate detection (aiocoap keeps all for 247 s otherwise)."""
+    dedup_entries: int = 4096
+    """Most responses kept for duplicate detection (aiocoap keeps all for 247 s otherwise).
+    Entries evicted early only matter for retransmissions of non-idempotent requests; Block1
+    assemblies tolerate a repeated block."""
     dedup_lifetime: float = 247.0
     report_max: int = 16 * 1024
     upload_assemblies: int = 256

@@ -31,7 +31,12 @@ from suitlib.transport.resume import FlashResumeStore
 
 @runtime_checkable
 class Sink(Protocol):
-    """Where downloaded bytes go: ``write(offset, data)`` in increasing, contiguous order."""
+    """Where downloaded bytes go: ``write(offset, data)`` in increasing, contiguous order.
+
+    Optional: ``restart()`` (the representation changed: forget everything, offsets start
+    at 0 again), ``committed`` (bytes durably stored, for the resume record),
+    ``prepare_resume(offset)`` and ``finish()``. A plain sink sees offset 0 again on a restart.
+    """
 
     def write(self, offset: int, data: bytes) -> None: ...
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import os
 import random
+import socket
 import time
 from dataclasses import dataclass, field
 from typing import Callable
@@ -139,7 +140,7 @@ class CoapEndpoint(asyncio.DatagramProtocol):
     @classmethod
     async def connect(cls, host: str, port: int, timing: Timing) -> CoapEndpoint:
         loop = asyncio.get_running_loop()
-        infos = await loop.getaddrinfo(host, port, type=2)  # SOCK_DGRAM
+        infos = await loop.getaddrinfo(host, port, type=socket.SOCK_DGRAM)
         if not infos:
             raise TransferFailedError(f"cannot resolve {host}")
         family, _, _, _, addr = infos[0]

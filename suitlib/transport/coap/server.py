@@ -314,7 +314,7 @@ class _BoundedRecent(OrderedDict):  # type: ignore[type-arg]
 def bound_deduplication(
     context: aiocoap.Context,
     *,
-    max_entries: int = 20_000,
+    max_entries: int = 4096,
     lifetime: float = 247.0,
     clock: Callable[[], float] = time.monotonic,
 ) -> int:
