@@ -23,7 +23,6 @@ from suitlib.delta.transform import (
     Sites,
     encode_map,
     encode_window,
-    sites_for,
 )
 from suitlib.delta.format import (
     COMPRESSION_LZMA,
@@ -367,26 +366,38 @@ def create_patch(source: bytes, target: bytes, options: CreateOptions | None = N
             kinds.append(guess)
     elif opts.transform:
         kinds = [opts.transform]
-    best: bytes | None = None
+    # Pick the transform whose uncompressed streams hold the fewest non-zero bytes (on the
+    # corpus this ranks the candidates exactly like their compressed sizes), compress once.
+    best: tuple[int, Plan] | None = None
     for kind in kinds:
         amap = build_map(covers, 64, opts.max_map_entries) if kind else None
-        bases: list[int | None] = [None]
+        base = None
         if kind == TRANSFORM_THUMB2 and amap is not None:
-            found = guess_pointer_base(source, target, covers, amap)
-            if found is not None:
-                bases = [found]
-        for base in bases:
-            patch = _assemble(source, target, pieces, chunk_size, plan, opts, kind, amap, base)
-            if best is None or len(patch) < len(best):
-                best = patch
+            base = guess_pointer_base(source, target, covers, amap)
+        sites = Sites(kind, base, len(source)) if kind else None
+        streams = chunk_streams(source, target, pieces, chunk_size, sites, amap) if target else []
+        map_bytes = encode_map(amap) if amap is not None else b""
+        score = sum(len(x) - x.count(0) for x in streams) + len(map_bytes) - map_bytes.count(0)
+        if best is None or score < best[0]:
+            best = (score, Plan(kind, amap, base, streams, map_bytes))
     assert best is not None
-    return best
+    return _assemble(source, target, chunk_size, plan, opts, best[1])
 
 
-def _assemble(source: bytes, target: bytes, pieces: list[Piece], chunk_size: int,
-              plan: InPlacePlan | None, opts: CreateOptions, kind: int,
-              amap: AddressMap | None, pointer_base: int | None = None) -> bytes:
-    entries = len(amap) if amap is not None else 0
+@dataclass(frozen=True)
+class Plan:
+    """The transform chosen and the uncompressed streams it produced."""
+
+    kind: int
+    amap: AddressMap | None
+    pointer_base: int | None
+    streams: list[bytes]
+    map_bytes: bytes
+
+
+def _assemble(source: bytes, target: bytes, chunk_size: int, plan: InPlacePlan | None,
+              opts: CreateOptions, chosen: Plan) -> bytes:
+    entries = len(chosen.amap) if chosen.amap is not None else 0
     lz = LzmaParams()
     if opts.compression == COMPRESSION_LZMA:
         lz = fit_lzma(opts.ram, opts.lc, opts.lp, opts.pb, largest_useful=chunk_size * 2,
@@ -400,18 +411,16 @@ def _assemble(source: bytes, target: bytes, pieces: list[Piece], chunk_size: int
         source_digest=hashlib.sha256(source).digest(),
         target_digest=hashlib.sha256(target).digest(),
         chunk_size=chunk_size, ram_bytes=ram_needed, compression=opts.compression, lzma=lz,
-        transform=kind, in_place=plan, map_entries=entries,
-        pointer_base=pointer_base if kind else None,
+        transform=chosen.kind, in_place=plan, map_entries=entries,
+        pointer_base=chosen.pointer_base if chosen.kind else None,
     )
     body = bytearray()
-    if kind and amap is not None:
-        packed = compress_chunk(encode_map(amap), opts.compression, lz)
+    if chosen.kind:
+        packed = compress_chunk(chosen.map_bytes, opts.compression, lz)
         body += encode_varint(len(packed)) + packed
-    if target:
-        sites = sites_for(header)
-        for stream in chunk_streams(source, target, pieces, chunk_size, sites, amap):
-            packed = compress_chunk(stream, opts.compression, lz)
-            body += encode_varint(len(packed)) + packed
+    for stream in chosen.streams:
+        packed = compress_chunk(stream, opts.compression, lz)
+        body += encode_varint(len(packed)) + packed
     return header.encode() + bytes(body)
 
 
