@@ -228,6 +228,10 @@ class _Reader:
             except _Fault as fault:
                 fault.segments.append("/" + names(key) if names is not None else self.segment(key))
                 raise
+        if len(out) != count:
+            # distinct encodings, equal values in Python (1, 1.0 and true): one would be lost
+            raise _Fault(DuplicateKeyError, "map keys that differ in CBOR but are equal as values "
+                         "(such as 1, 1.0 and true)")
         return out
 
     @staticmethod

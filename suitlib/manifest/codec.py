@@ -143,6 +143,17 @@ def _map(value: Any, path: str) -> dict[Any, Any]:
     return _expect(value, dict, "map", path)
 
 
+def _keyed_map(value: Any, path: str) -> dict[Any, Any]:
+    """A SUIT map whose keys are looked up by integer: a bool or float key would compare equal
+    to 1 or 2.0 == 2 in Python and be taken for a SUIT key, so such keys are refused."""
+    items = _map(value, path)
+    for key in items:
+        if isinstance(key, (bool, float)):
+            raise WrongTypeError(f"map key {key!r} ({_type_name(key)}) is not allowed here; SUIT keys are "
+                                 "integers (or text for integrated payloads)", path=path)
+    return items
+
+
 class _Ctx:
     """Limits and the shared item budget for one envelope."""
 
@@ -406,7 +417,7 @@ def decode_text(ctx: _Ctx, value: Any, path: str) -> Text:
 
 def decode_common(ctx: _Ctx, value: Any, path: str = "manifest/common") -> Common:
     """SUIT_Common (§8.4.5)."""
-    items = _map(ctx.unwrap(value, path, _COMMON_KEY), path)
+    items = _keyed_map(ctx.unwrap(value, path, _COMMON_KEY), path)
     if CommonKey.COMPONENTS not in items:
         raise MissingKeyError("suit-components is required", path=path)
     if 3 in items:
@@ -454,7 +465,7 @@ def decode_manifest_content(ctx: _Ctx, data: bytes, path: str = "manifest") -> M
     if isinstance(raw, Tag):
         raise WrongTagError(f"manifest tagged {raw.number}; the envelope holds an untagged SUIT_Manifest",
                             path=path)
-    items = _map(raw, path)
+    items = _keyed_map(raw, path)
     for key in items:
         if key in _OLD_MANIFEST_KEYS:
             raise OldDraftError(f"manifest key {key} is {_OLD_MANIFEST_KEYS[key]} numbering", path=path, key=key)
@@ -536,7 +547,7 @@ def decode_envelope(data: bytes, *, limits: Limits = DEFAULT_LIMITS) -> Envelope
         if isinstance(top, Tag):
             raise WrongTagError(f"tag {top.number}, expected {ENVELOPE_TAG} (SUIT_Envelope_Tagged)", path="",
                                 tag=top.number)
-    items = _map(top, "")
+    items = _keyed_map(top, "")
     if EnvelopeKey.MANIFEST not in items:
         raise MissingKeyError("suit-manifest (key 3) is required", path="")
     if EnvelopeKey.AUTHENTICATION_WRAPPER not in items:

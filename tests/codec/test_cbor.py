@@ -134,3 +134,12 @@ def test_error_paths_name_array_indexes_and_map_keys() -> None:
     with pytest.raises(NonCanonicalError) as info:
         decode(encode({1: [0, 0]})[:-1] + b"\x18\x00", path="root")
     assert info.value.path == "root/1[1]"
+
+
+def test_keys_equal_in_python_but_distinct_in_cbor_are_refused_not_merged() -> None:
+    from suitlib.cbor import DuplicateKeyError
+
+    for data in (b"\xa2\x01\x00\xf5\x00", b"\xa2\x01\x00\xf9\x3c\x00\x00", b"\xa2\x81\x01\x00\x81\xf5\x00"):
+        with pytest.raises(DuplicateKeyError):
+            decode(data)
+    assert decode(b"\xa1\xf5\x00") == {True: 0}

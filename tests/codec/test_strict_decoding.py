@@ -302,3 +302,26 @@ def test_draft09_digest_algorithm_enumeration() -> None:
     digest = encode([2, hashlib.sha256(bstr(encode(MANIFEST0))).digest()])
     data = encode(Tag(107, {2: encode([digest]), 3: encode(MANIFEST0)}))
     fault(data, OldDraftError, "authentication-wrapper[0]")
+
+
+# --- keys that Python would confuse with SUIT's integer keys -----------------------------------
+
+def test_boolean_envelope_key_is_not_taken_for_delegation() -> None:
+    # found by the full one-byte mutation sweep: key 23 (0x17) mutated to true (0xf5)
+    data = bytearray((VECTORS / "example2-signed.cbor").read_bytes())
+    position = data.rindex(b"\x17\x59\x02\x0b")
+    data[position] = 0xF5
+    fault(bytes(data), WrongTypeError, "")
+
+
+def test_float_key_is_not_taken_for_a_manifest_key() -> None:
+    items = [encode(k) + encode(v) for k, v in sorted(MANIFEST0.items())]
+    items[0] = b"\xf9\x3c\x00" + encode(MANIFEST0[1])  # 1.0 instead of 1 (sorts after the ints)
+    content = bytes([0xA0 + len(items)]) + b"".join(items[1:] + items[:1])
+    fault(envelope(content), WrongTypeError, "manifest")
+
+
+def test_float_key_in_common() -> None:
+    items = sorted(COMMON0.items())
+    content = b"\xa2" + encode(4) + encode(items[1][1]) + b"\xf9\x40\x00" + encode(items[0][1])  # 2.0
+    fault(envelope(manifest_with_common(content)), WrongTypeError, "manifest/common")
