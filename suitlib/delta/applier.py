@@ -312,6 +312,14 @@ class DeltaApplier:
                                            segment_size=plan.segment_size)
         latest = self.log.latest
         ours = latest is not None and latest.belongs_to(header.header_crc, header.target_digest)
+        if ours and latest is not None and latest.phase == PHASE_DONE:
+            # Done before; trust it only if the slot still holds the target.
+            digest = self._read_digest(layout.target.offset, header.target_size)
+            if hmac.compare_digest(digest, header.target_digest):
+                self._mode = "done"
+                return
+            ours = False
+            latest = None
         if ours:
             assert latest is not None
             self._resume_from(header, latest)
@@ -346,9 +354,6 @@ class DeltaApplier:
         return h.digest()
 
     def _resume_from(self, header: PatchHeader, rec: Checkpoint) -> None:
-        if rec.phase == PHASE_DONE:
-            self._mode = "done"
-            return
         if rec.phase in (PHASE_VERIFIED, PHASE_SHIFT):
             self._shift(header, rec.progress if rec.phase == PHASE_SHIFT else 0)
             self._start_writing(header, 0)

@@ -267,3 +267,17 @@ def test_body_mutations_raise_only_delta_errors(pair, data) -> None:  # type: ig
     except DeltaError:
         return
     assert out == new
+
+
+def test_done_is_trusted_only_while_the_slot_holds_the_target(pair) -> None:  # type: ignore[no-untyped-def]
+    old, new, seq, _ = pair
+    setup = setup_for("nrf52840", in_place=False)
+    flash = fresh_flash(setup, old)
+    apply_to_flash(flash, setup.layout, seq)
+    ops = flash.ops
+    apply_to_flash(flash, setup.layout, seq)  # done: nothing is written again
+    assert flash.ops == ops
+    target = setup.layout.target.offset
+    flash.erase(target, 4096)  # the slot changed since (e.g. the bootloader reused it)
+    apply_to_flash(flash, setup.layout, seq)
+    assert flash.dump(target, len(new)) == new
