@@ -109,3 +109,25 @@ def test_repetitive_and_shifted_images(unit: bytes, reps: int, shift: int) -> No
 ])
 def test_edge_pairs(old: bytes, new: bytes) -> None:
     _check(old, new)
+
+
+def _small_flash():  # type: ignore[no-untyped-def]
+    from suitlib.flash import FlashEmulator, Geometry
+
+    return FlashEmulator(Geometry.uniform(64 * 1024, 1024, write_unit=8, program_limit=1))
+
+
+@settings(max_examples=60)
+@given(st.binary(min_size=0, max_size=4000), st.lists(_edit, max_size=5), st.booleans())
+def test_edited_pairs_through_the_flash_applier(old: bytes, edits, in_place: bool) -> None:  # type: ignore[no-untyped-def]
+    from suitlib.delta.applier import ApplyLayout, Region
+
+    new = _mutate_blocks(old, edits)
+    patch = create_patch(old, new, CreateOptions(in_place=in_place, segment_size=1024))
+    flash = _small_flash()
+    flash.load(0, old)
+    state = Region(60 * 1024, 4096)
+    layout = (ApplyLayout.single_slot(Region(0, 24 * 1024), state) if in_place
+              else ApplyLayout(Region(0, 16 * 1024), Region(16 * 1024, 16 * 1024), state))
+    apply_to_flash(flash, layout, patch, block=97)
+    assert flash.dump(layout.target.offset, len(new)) == new
