@@ -175,6 +175,16 @@ class _Reader:
                                 self.pos = end
                                 append(data[at + 1:end])
                                 continue
+                        elif first == 0x18 and at + 1 < size and data[at + 1] >= 24:  # uint8
+                            self.pos = at + 2
+                            append(data[at + 1])
+                            continue
+                        elif first == 0x58 and at + 1 < size and data[at + 1] >= 24:  # bstr, 1-byte length
+                            end = at + 2 + data[at + 1]
+                            if end <= size:
+                                self.pos = end
+                                append(data[at + 2:end])
+                                continue
                     append(item(depth))
             except _Fault as fault:
                 fault.segments.append(f"[{i}]")
@@ -222,6 +232,16 @@ class _Reader:
                     if end <= size:
                         self.pos = end
                         out[key] = data[at + 1:end]
+                        continue
+                elif first == 0x18 and at + 1 < size and data[at + 1] >= 24:
+                    self.pos = at + 2
+                    out[key] = data[at + 1]
+                    continue
+                elif first == 0x58 and at + 1 < size and data[at + 1] >= 24:
+                    end = at + 2 + data[at + 1]
+                    if end <= size:
+                        self.pos = end
+                        out[key] = data[at + 2:end]
                         continue
             try:
                 out[key] = item(depth)
