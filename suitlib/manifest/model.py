@@ -47,11 +47,10 @@ from functools import cached_property
 from types import MappingProxyType
 from typing import Any, Union
 
-from suitlib.cbor import Tag, bstr, encode
+from suitlib.cbor import bstr, encode
 from suitlib.manifest.numbers import (
     CONDITIONS,
     DigestAlgorithm,
-    Directive,
     ManifestKey,
     RepPolicy,
     command_name,
@@ -154,7 +153,7 @@ class Parameters(Mapping[int, Any]):
 
     __slots__ = ("_items",)
 
-    def __init__(self, items: Mapping[int, Any] | None = None, /, **_: Any) -> None:
+    def __init__(self, items: Mapping[int, Any] | None = None, /) -> None:
         object.__setattr__(self, "_items", dict(items or {}))
 
     def __setattr__(self, name: str, value: Any) -> None:
@@ -362,13 +361,6 @@ class Envelope:
         return bool(self.authentication.blocks)
 
 
-def is_directive_with_policy(code: int) -> bool:
-    """Whether ``code``'s argument is a reporting policy (conditions and plain directives)."""
-    from suitlib.manifest.numbers import POLICY_DIRECTIVES
-
-    return code in CONDITIONS or code in POLICY_DIRECTIVES
-
-
 __all__ = [
     "AuthenticationWrapper",
     "Command",
@@ -376,18 +368,15 @@ __all__ = [
     "Common",
     "ComponentId",
     "Digest",
-    "Directive",
     "Envelope",
     "Manifest",
     "Parameters",
     "SEVERABLE_FIELDS",
     "Severable",
-    "Tag",
     "Text",
     "TextEntry",
     "TryEach",
     "VersionMatch",
     "digest_bytes",
     "frozen_map",
-    "is_directive_with_policy",
 ]
