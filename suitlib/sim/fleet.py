@@ -26,7 +26,7 @@ from typing import Any
 from suitlib.cose import KeyType, PrivateKey
 from suitlib.flash import FaultPlan, PowerLoss
 from suitlib.processor import decode_report
-from suitlib.server.app import ServerLimits, UpdateServer
+from suitlib.server.app import ServerLimits, UpdateServer, open_store
 from suitlib.server.publish import publish
 from suitlib.sim.manufacturer import Release, delta_release, full_release
 from suitlib.sim.mote import INVOKE, Mote
@@ -84,6 +84,9 @@ class FleetResult:
     server_reports: int
     server_rss_kib: int
     problems: list[str]
+    duplicate_reports: int = 0
+    settle_seconds: list[float] = field(default_factory=list)
+    """Per mote, from wake-up to settled, sorted."""
 
     def count(self, outcome: str) -> int:
         return sum(1 for m in self.motes if m.outcome == outcome)
@@ -93,7 +96,10 @@ def _rss_kib() -> int:
     return int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
 
 
-async def run_fleet(cfg: FleetConfig, *, store: Path | None = None, progress=None) -> FleetResult:  # type: ignore[no-untyped-def]
+async def run_fleet(cfg: FleetConfig, *, store: Path | None = None, server_port: int | None = None,
+                    progress=None) -> FleetResult:  # type: ignore[no-untyped-def]
+    """Run the fleet. With ``server_port`` the server is another process (``suit serve``) serving
+    ``store``: the campaign is published into that store and the reports read back from it."""
     rng = random.Random(cfg.seed)
     key = PrivateKey.generate(KeyType.P256)
     anchors = [key.public_key()]
@@ -105,10 +111,18 @@ async def run_fleet(cfg: FleetConfig, *, store: Path | None = None, progress=Non
     releases[cfg.target] = (releases[cfg.target][0], target_v2)
 
     tmp = tempfile.TemporaryDirectory() if store is None else None
-    server = UpdateServer(store or Path(tmp.name), ServerLimits(rate=0, poll_interval=1.0,  # type: ignore[union-attr]
-                                                                   dedup_entries=200_000))
-    port = await server.start(("127.0.0.1", 0))
-    publish(server.store, server.db, target_v2.envelope, payloads=(target_v2.payload,))
+    server: UpdateServer | None = None
+    if server_port is None:
+        server = UpdateServer(store or Path(tmp.name), ServerLimits(rate=0, poll_interval=1.0,  # type: ignore[union-attr]
+                                                                       dedup_entries=200_000))
+        port = await server.start(("127.0.0.1", 0))
+        content, db = server.store, server.db
+    else:
+        if store is None:
+            raise ValueError("an external server needs its store directory")
+        content, db = open_store(store)
+        port = server_port
+    publish(content, db, target_v2.envelope, payloads=(target_v2.payload,))
     relay = LossyRelay(("127.0.0.1", port), loss=cfg.loss, seed=cfg.seed)
     relay_port = await relay.start()
     executor = ThreadPoolExecutor(max_workers=max(4, cfg.motes))
@@ -150,11 +164,13 @@ async def run_fleet(cfg: FleetConfig, *, store: Path | None = None, progress=Non
         nonlocal done
         mote.on_event = lambda m, ev: arm(m, ev, info)
         await asyncio.sleep(rng.random() * 0.5)  # motes wake at different times
+        started = time.monotonic()
         try:
             info["result"] = await mote.run()
         except (Exception, PowerLoss) as exc:  # noqa: BLE001 - a failed mote is counted, not fatal
             info["result"] = "failed"
             info["error"] = f"{type(exc).__name__}: {exc}"
+        info["seconds"] = time.monotonic() - started
         done += 1
         if progress is not None:
             progress(done, cfg.motes)
@@ -174,7 +190,10 @@ async def run_fleet(cfg: FleetConfig, *, store: Path | None = None, progress=Non
             outcome = {"updated": "updated", "reverted": "reverted", "idle": "current"}.get(result, result)
             if outcome == "refused":
                 outcome = "failed"
-            reports = [decode_report(server.db.report_body(r["id"])) for r in server.db.reports(mote.device_id)]
+            # delivery is at least once (a POST whose answer was lost is sent again); a report is
+            # identified by its content digest
+            rows = {r["digest"]: r for r in db.reports(mote.device_id)}
+            reports = [decode_report(db.report_body(r["id"])) for r in rows.values()]
             out = MoteOutcome(mote.device_id, info["profile"], info["start"], info["expected"], outcome,
                               image_ok, bootable, mote.stats.power_cuts, reports)
             outcomes.append(out)
@@ -189,12 +208,20 @@ async def run_fleet(cfg: FleetConfig, *, store: Path | None = None, progress=Non
             if want is not None and got != want:
                 problems.append(f"{mote.device_id}: server reports {got}, mote state {outcome}")
         payload = sum(m.stats.payload_bytes for m, _ in motes)
+        every = db.reports(limit=1 << 30)
+        settle = sorted(info.get("seconds", 0.0) for _, info in motes)
         retrans = sum(m.stats.retransmissions for m, _ in motes)
         return FleetResult(outcomes, seconds, relay.stats.bytes, relay.stats.up_datagrams + relay.stats.down_datagrams,
-                           relay.stats.dropped, payload, retrans, len(server.db.reports(limit=1 << 30)), rss, problems)
+                           relay.stats.dropped, payload, retrans, len({(r["device_id"], r["digest"]) for r in every}),
+                           rss, problems, len(every) - len({(r["device_id"], r["digest"]) for r in every}),
+                           settle)
     finally:
         relay.close()
-        await server.stop()
+        if server is not None:
+            await server.stop()
+        else:
+            content.close()
+            db.close()
         executor.shutdown(wait=False)
         if tmp is not None:
             tmp.cleanup()

@@ -39,10 +39,11 @@ from suitlib.sim.manufacturer import class_id, vendor_id
 from suitlib.sim.platform import DeltaTransformer, MotePlatform, container_parts
 from suitlib.sim.verifier import SuitImageVerifier
 from suitlib.transport.coap.client import CoapFetcher, Timing
+from suitlib.transport.resume import FlashResumeStore
 
-STORAGE_SECTORS = 4
+STORAGE_SECTORS = 6
 """Sectors at the top of the flash kept from the bootloader: 2 for the agent's state ring,
-2 for the delta applier's checkpoints."""
+2 for the delta applier's checkpoints, 2 for the download resume record."""
 
 SELFTEST_RESULTS = ("pass", "fail", "hang")
 INVOKE = 23  # suit-directive-invoke: the command a failed self-test is reported against
@@ -117,8 +118,9 @@ class Mote:
         self.bootloader = ReferenceBootloader("swap", verifier=SuitImageVerifier(self.trust_anchors))
         self.layout = self.bootloader.layout(self.boot_flash)
         s = flash.sectors
-        self.state_region = (s[-4].offset, s[-2].offset - s[-4].offset)
-        self.checkpoint_region = Region(s[-2].offset, flash.size - s[-2].offset)
+        self.state_region = (s[-6].offset, s[-4].offset - s[-6].offset)
+        self.checkpoint_region = Region(s[-4].offset, s[-2].offset - s[-4].offset)
+        self.resume_region = (s[-2].offset, flash.size - s[-2].offset)
         self.header_size = container.header_size(flash.write_unit)
         self.class_uuid = class_id(self.device_class)
         self._t0 = time.monotonic()
@@ -231,6 +233,7 @@ class Mote:
             store.save(state)
         self._event("install", f"envelope {digest.hex()[:12]}, {len(envelope)} B")
         result = await self._process(envelope)
+        FlashResumeStore(self.flash, *self.resume_region).clear()  # the download is over either way
         state = store.load() or state  # the processor may have stored a sequence number
         if not result.ok:
             error = result.error
@@ -284,7 +287,7 @@ class Mote:
         loop = asyncio.get_running_loop()
         store = self.store()
         slot, primary = self.layout.secondary, self.layout.primary
-        fetcher = _LoopFetcher(self, loop)
+        fetcher = _LoopFetcher(self, loop, hashlib.sha256(envelope).digest())
 
         def load() -> int | None:
             return (store.load() or st.AgentState()).sequence
@@ -302,6 +305,7 @@ class Mote:
             source=Region(primary.offset + hs, primary.capacity - hs),
             target=Region(slot.offset + hs, slot.image_sectors[-1].end - slot.offset - hs),
             state=self.checkpoint_region, ram_budget=self.profile.ram_budget)
+        fetcher.platform = platform
         processor = Processor(platform, self.trust_anchors, transformers=(delta,))
         result = await loop.run_in_executor(self.executor, processor.update, envelope)
         self._platform_size = platform.size(None) or 0  # type: ignore[arg-type]
@@ -336,11 +340,21 @@ class Mote:
 
 class _LoopFetcher:
     """The processor's (synchronous) fetcher, run in a worker thread: each fetch is a CoAP
-    download on the mote's event loop, pushed chunk by chunk into the processor's sink."""
+    download on the mote's event loop, pushed chunk by chunk into the processor's sink.
 
-    def __init__(self, mote: Mote, loop: asyncio.AbstractEventLoop) -> None:
+    A payload written as is (no transformer) resumes after a power cut: its position is
+    checkpointed in a :class:`FlashResumeStore` once the bytes are durable in the staging slot;
+    on the next attempt the bytes already there are replayed from flash into the processor's
+    chain (the writer lets them pass) and the transfer continues at that offset, pinned to the
+    same ETag. A patch is fetched from its start again: the delta applier fast-forwards to its
+    own checkpoint.
+    """
+
+    def __init__(self, mote: Mote, loop: asyncio.AbstractEventLoop, envelope_digest: bytes) -> None:
         self.mote = mote
         self.loop = loop
+        self.envelope_digest = envelope_digest
+        self.platform: MotePlatform | None = None
 
     def fetch(self, uri: str, sink: Any, *, fetch_arguments: bytes | None = None) -> None:
         future = asyncio.run_coroutine_threadsafe(self._fetch(self.mote.resolve(uri), sink), self.loop)
@@ -348,20 +362,56 @@ class _LoopFetcher:
 
     async def _fetch(self, uri: str, sink: Any) -> None:
         mote = self.mote
-        position = [0]
-
-        def write(offset: int, data: bytes) -> None:
-            if offset != position[0]:
-                raise TransportError("payload restarted mid-transfer", offset=offset)
-            mote.stats.blocks += 1
-            mote.stats.payload_bytes += len(data)
-            if mote.cut_at_block is not None and mote.stats.blocks >= mote.cut_at_block:
-                mote.cut_at_block = None
-                raise PowerLoss(-1, f"at network block {mote.stats.blocks}")
-            sink.write(data)
-            position[0] += len(data)
-
-        stats = await mote._coap().fetch(uri, write, progress=mote.on_progress)
+        platform = self.platform
+        direct = platform is not None and not platform.transformed
+        chain = _ChainSink(mote, platform, sink, direct)
+        store = FlashResumeStore(mote.flash, *mote.resume_region) if direct else None
+        tid = hashlib.sha256(self.envelope_digest + uri.encode()).digest()[:8]
+        stats = await mote._coap().fetch(uri, chain, store=store, transfer_id=tid, progress=mote.on_progress)
         mote.stats.retransmissions += stats.retransmissions
         mote.stats.requests += stats.requests
         sink.close()
+
+
+class _ChainSink:
+    """Download sink feeding the processor's chain; reports durable bytes, replays on resume."""
+
+    def __init__(self, mote: Mote, platform: MotePlatform | None, sink: Any, direct: bool) -> None:
+        self.mote, self.platform, self.sink, self.direct = mote, platform, sink, direct
+        self.position = 0
+
+    @property
+    def committed(self) -> int:
+        writer = self.platform.writer if self.platform is not None and self.direct else None
+        return writer.committed if writer is not None else 0
+
+    def prepare_resume(self, offset: int) -> int:
+        platform = self.platform
+        if not self.direct or platform is None or offset <= 0:
+            return 0
+        flash = self.mote.flash
+        usable = offset // flash.write_unit * flash.write_unit
+        if flash.write_once:  # a unit cannot be programmed twice: back off to the sector start
+            usable = flash.sector_at(platform.image_base + usable).offset - platform.image_base
+            usable = max(usable, 0)
+        platform.resume_offset = usable
+        for pos in range(0, usable, 4096):
+            self.sink.write(flash.read(platform.image_base + pos, min(4096, usable - pos)))
+        self.position = usable
+        self.mote._event("resumed", f"{usable:,} B already in the staging slot; the download continues there")
+        return usable
+
+    def restart(self) -> None:
+        raise TransportError("the payload changed mid-transfer (ETag)")
+
+    def write(self, offset: int, data: bytes) -> None:
+        mote = self.mote
+        if offset != self.position:
+            raise TransportError("payload restarted mid-transfer", offset=offset)
+        mote.stats.blocks += 1
+        mote.stats.payload_bytes += len(data)
+        if mote.cut_at_block is not None and mote.stats.blocks >= mote.cut_at_block:
+            mote.cut_at_block = None
+            raise PowerLoss(-1, f"at network block {mote.stats.blocks}")
+        self.sink.write(data)
+        self.position += len(data)

@@ -35,12 +35,28 @@ class SlotImageWriter:
         self.flash = platform.flash
         self.base = platform.image_base
         self.capacity = capacity
-        self.pos = 0
+        # a resumed download: the first ``resume_offset`` bytes are already in flash; the
+        # fetcher replays them from there and this writer lets them pass without programming
+        self.skip = platform.resume_offset
+        self.pos = self.skip
         self.pending = bytearray()
-        self.erased_end = self.base
+        start = self.base + self.skip
+        sector = self.flash.sector_at(start)
+        self.erased_end = start if sector.offset == start else sector.end
         platform.begin_write()
+        platform.writer = self
+
+    @property
+    def committed(self) -> int:
+        """Bytes of the image durably programmed."""
+        return self.pos
 
     def write(self, chunk: bytes | memoryview) -> None:
+        if self.skip:
+            drop = min(self.skip, len(chunk))
+            chunk, self.skip = chunk[drop:], self.skip - drop
+            if not chunk:
+                return
         if self.pos + len(self.pending) + len(chunk) > self.capacity:
             raise FlashError("image larger than the staging slot", capacity=self.capacity)
         data = bytes(self.pending) + bytes(chunk)
@@ -90,6 +106,11 @@ class MotePlatform:
         self._load, self._store = load_sequence, store_sequence
         self._size: int | None = None
         self._generation = 0
+        self.resume_offset = 0
+        """Bytes of a resumed full-image download already in the staging slot."""
+        self.writer: SlotImageWriter | None = None
+        self.transformed = False
+        """The current fetch goes through a transformer (no download resume: its output is not the payload)."""
 
     # identity (§8.4.8.1)
     def vendor_ids(self, component: ComponentId) -> Collection[bytes]:
@@ -197,6 +218,7 @@ class DeltaTransformer:
     def __call__(self, params: Mapping[int, Any], component: ComponentId, sink: ChunkSink,
                  platform: Platform) -> ChunkSink | None:
         fmt = params.get(DELTA_FORMAT)
+        self.platform.transformed = fmt is not None
         if fmt is None:
             return None
         if fmt != DELTA_FORMAT_SUITLIB:
