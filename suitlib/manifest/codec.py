@@ -10,6 +10,21 @@ encryption-info, wait-info and component-metadata stay exact bytes.
 Each bstr-wrapped structure (manifest, common, every command sequence, digests) is decoded
 with the same :class:`~suitlib.limits.Limits`: one item budget for the whole envelope, the
 depth counted afresh inside each wrapper (as ``Limits.max_depth`` documents).
+
+Decisions where the CDDL leaves room, all raising a typed error naming the path:
+
+* envelope tag 107 optional (the form is remembered in ``Envelope.tagged``); a tagged
+  SUIT_Manifest (1070) inside key 3 is refused (:class:`WrongTagError`);
+* suit-authentication-wrapper, suit-manifest, manifest-version (= 1), sequence number, common
+  and suit-components (non-empty) are required; command sequences and parameter maps must not
+  be empty; try-each takes ``[2* bstr, ?nil]``;
+* unknown keys of the envelope, manifest and common maps, unassigned command codes and
+  unassigned or custom parameters are kept as decoded values and re-encoded unchanged;
+  unknown keys must be integers or text (true, 1.0 or 2.0 would look like SUIT keys);
+* numbering of older drafts (manifest keys 10-13 and 17, a COSE structure first in the auth
+  wrapper, the draft-09 digest enumeration) raises :class:`OldDraftError` (UnsupportedError);
+* CBOR-level faults inside a command sequence name the raw array index (``[1]`` is the
+  argument of the first command); model-level faults name the command (``[0]/fetch``).
 """
 
 from __future__ import annotations
