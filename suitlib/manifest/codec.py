@@ -24,7 +24,7 @@ Decisions where the CDDL leaves room, all raising a typed error naming the path:
 * numbering of older drafts (manifest keys 10-13 and 17, a COSE structure first in the auth
   wrapper, the draft-09 digest enumeration) raises :class:`OldDraftError` (UnsupportedError);
 * CBOR-level faults inside a command sequence name the raw array index (``[1]`` is the
-  argument of the first command); model-level faults name the command (``[0]/fetch``).
+  argument of the first command); model-level faults name the command (``[0]/directive-fetch``).
 """
 
 from __future__ import annotations
