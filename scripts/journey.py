@@ -136,6 +136,7 @@ NARRATION = {
     "reverted": "the trial image never confirmed: the bootloader swapped the old image back",
     "reported": "SUIT report posted to the server ({detail})",
     "refused": "refused: {detail}",
+    "resumed": "resumes its download: {detail}",
     "power-cut": "[bold red]POWER CUT[/bold red] ({detail})",
 }
 

@@ -43,10 +43,12 @@ def sim() -> None:
 @click.option("--cut-block", type=int, default=None, help="Cut the power when this many payload blocks arrived.")
 @click.option("--block-size", type=click.Choice(["64", "128", "256", "512", "1024"]), default="1024",
               show_default=True)
+@click.option("--poll", type=float, default=0.0, show_default=True,
+              help="Keep polling the server every POLL seconds until interrupted (0: settle once and exit).")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 def mote(profile: str, server: str, trust: tuple[str, ...], flash_file: str | None, image: str | None,
          envelope: str | None, device_id: str, device_class: str | None, selftest: str, cut_op: int | None,
-         cut_block: int | None, block_size: str, fmt: str) -> None:
+         cut_block: int | None, block_size: str, poll: float, fmt: str) -> None:
     """Boot one mote, let its agent update it from SERVER, print the outcome.
 
     A new flash (no --flash, or a missing file) is factory-programmed with --image and
@@ -77,8 +79,19 @@ def mote(profile: str, server: str, trust: tuple[str, ...], flash_file: str | No
         mote_.provision(read_input(image, what="image"), env, int(decode_envelope(env).manifest.sequence_number))
     if cut_op is not None:
         flash.arm(FaultPlan.cut(flash.ops + cut_op))
+    async def life() -> str:
+        outcome = await mote_.run()
+        while poll > 0:
+            await asyncio.sleep(poll)
+            outcome = await mote_.run()
+            if flash_file:
+                write_atomic(Path(flash_file), flash.dump())
+        return outcome
+
     try:
-        outcome = asyncio.run(mote_.run())
+        outcome = asyncio.run(life())
+    except KeyboardInterrupt:
+        outcome = mote_.state().outcome or "idle"
     finally:
         if flash_file:
             write_atomic(Path(flash_file), flash.dump())

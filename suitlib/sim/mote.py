@@ -124,6 +124,7 @@ class Mote:
         self.header_size = container.header_size(flash.write_unit)
         self.class_uuid = class_id(self.device_class)
         self._t0 = time.monotonic()
+        self._store: st.StateStore | None = None
 
     # --- helpers ----------------------------------------------------------------------------
 
@@ -134,7 +135,10 @@ class Mote:
             self.on_event(self, ev)
 
     def store(self) -> st.StateStore:
-        return st.StateStore(self.flash, *self.state_region)
+        """The state ring of this boot (a new object after every reset)."""
+        if self._store is None:
+            self._store = st.StateStore(self.flash, *self.state_region)
+        return self._store
 
     def state(self) -> st.AgentState:
         return self.store().load() or st.AgentState()
@@ -181,6 +185,7 @@ class Mote:
         if not flash.powered:
             flash.power_cycle()
         self.stats.boots += 1
+        self._store = None  # RAM is gone: nothing of the last boot is reused
         result = self.bootloader.boot(self.boot_flash)
         self._event("boot", ",".join(result.actions))
         if not result.booted:
