@@ -45,9 +45,12 @@ def delta() -> None:
 @click.option("--chunk", default="0",
               help="Target bytes per independently compressed chunk (0: whole image).")
 @click.option("--max-shift", default=None, help="In-place: most slack the slot has past the image.")
+@click.option("--transform", type=click.Choice(["auto", "none", "thumb2", "aarch64"]),
+              default="auto", show_default=True,
+              help="Branch/pointer prediction (DELTA-FORMAT §4.3); auto picks by the image.")
 @click.pass_context
 def make(ctx: click.Context, old: str, new: str, output: str, in_place: bool, ram: str,
-         segment: str, chunk: str, max_shift: str | None) -> None:
+         segment: str, chunk: str, max_shift: str | None, transform: str) -> None:
     """Make a patch that turns OLD into NEW."""
     from suitlib.delta.apply import describe
     from suitlib.delta.create import CreateOptions, create_patch
@@ -55,7 +58,8 @@ def make(ctx: click.Context, old: str, new: str, output: str, in_place: bool, ra
     options = CreateOptions(
         ram=parse_size(ram, "--ram"), in_place=in_place,
         segment_size=parse_size(segment, "--segment"), chunk_size=parse_size(chunk, "--chunk"),
-        max_shift=parse_size(max_shift, "--max-shift") if max_shift is not None else None)
+        max_shift=parse_size(max_shift, "--max-shift") if max_shift is not None else None,
+        transform={"auto": None, "none": 0, "thumb2": 1, "aarch64": 2}[transform])
     if options.segment_size < 256 or options.segment_size & (options.segment_size - 1):
         raise InputError("--segment must be a power of two of at least 256 bytes")
     source = read_input(old, what="old image")
@@ -66,6 +70,7 @@ def make(ctx: click.Context, old: str, new: str, output: str, in_place: bool, ra
     write_atomic(output, patch)
     info = describe(patch)
     kind = f"in-place (shift {info['shift']})" if info["in_place"] else "sequential"
+    kind += f", transform {info['transform']}"
     _log(ctx, f"{output}: {len(patch)} bytes ({100 * len(patch) / max(1, len(target)):.1f} % of "
               f"the new image), {kind}, applier RAM {info['ram_bytes']} bytes, {took:.2f} s")
 

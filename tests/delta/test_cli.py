@@ -26,7 +26,7 @@ def files(tmp_path: Path, corpus_dir: Path) -> dict[str, Path]:
             "patch": tmp_path / "p.sdlt", "out": tmp_path / "out.bin", "dir": tmp_path}
 
 
-@pytest.mark.parametrize("extra", [[], ["--in-place", "--ram", "16K"]])
+@pytest.mark.parametrize("extra", [[], ["--in-place", "--ram", "16K", "--transform", "none"]])
 def test_make_apply_info(files, capsys, extra: list[str]) -> None:  # type: ignore[no-untyped-def]
     assert _run("delta", "make", str(files["old"]), str(files["new"]), "-o", str(files["patch"]),
                 *extra) == 0
@@ -42,6 +42,7 @@ def test_make_apply_info(files, capsys, extra: list[str]) -> None:  # type: igno
     assert info["target_digest"] == hashlib.sha256(new).hexdigest()
     assert info["in_place"] is bool(extra)
     assert info["ram_bytes"] <= (16 if extra else 32) * 1024
+    assert info["transform"] == ("none" if extra else "thumb2-branch")
     assert _run("delta", "info", str(files["patch"])) == 0
     assert "ram_bytes" in capsys.readouterr().out
 
