@@ -8,6 +8,7 @@ optionally encrypted (PBES2, PBKDF2-HMAC-SHA256 + AES-256-CBC); public PEM is SP
 from __future__ import annotations
 
 import enum
+import functools
 import hashlib
 import hmac
 from dataclasses import dataclass, field
@@ -79,9 +80,12 @@ class PublicKey:
             raise KeyFormatError("the public key is the point at infinity")
         return cls(key_type, ecc.public_key() if ecc.has_private() else ecc)
 
-    @property
+    @functools.cached_property
     def raw(self) -> bytes:
-        """SEC1 uncompressed point (65 bytes, ``04 || x || y``) for P-256; 32 bytes for Ed25519."""
+        """SEC1 uncompressed point (65 bytes, ``04 || x || y``) for P-256; 32 bytes for Ed25519.
+
+        Computed once per key object: equality and hashing (e.g. counting distinct signers in
+        a threshold policy) use it on every verification."""
         if self.key_type is KeyType.P256:
             return self.ecc.export_key(format="SEC1", compress=False)
         return self.ecc.export_key(format="raw")
