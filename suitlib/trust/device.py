@@ -10,6 +10,9 @@ protocol)::
 - :meth:`TrustedDevice.authenticate` authorises every envelope under the policy the store
   holds *now* (:func:`~suitlib.trust.authorize.authorize`), with the platform's clock for
   delegation expiry.
+- With ``counters`` (per-component anti-rollback numbers), each envelope is checked against,
+  and advances, only the numbers of the components it touches: a tenant that jumps its own
+  number ahead cannot lock the other tenants out (the device-wide number is used otherwise).
 - :class:`GuardedPlatform` adds the virtual :data:`TRUST_COMPONENT` (a policy-update manifest
   installs a new policy record into it; it is committed to the store only when the whole update
   succeeded, just before the sequence number) and refuses, as a second line of defence, any
@@ -18,7 +21,7 @@ protocol)::
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Iterable
 from typing import Any, Protocol
 
 from suitlib.errors import PolicyError
@@ -30,6 +33,14 @@ from suitlib.trust.authorize import TRUST_COMPONENT, Authorization, authorize
 from suitlib.trust.errors import PolicyUpdateError, ScopeError
 from suitlib.trust.policy import MAX_POLICY_SIZE, TrustPolicy
 from suitlib.trust.scope import label
+
+
+class Counters(Protocol):
+    """Per-component anti-rollback numbers (:class:`~suitlib.trust.store.CounterStore` on flash)."""
+
+    def load(self, components: Iterable[ComponentId]) -> int | None: ...
+
+    def store(self, components: Iterable[ComponentId], value: int) -> None: ...
 
 
 class PolicyStore(Protocol):
@@ -79,9 +90,11 @@ class GuardedPlatform:
     """A :class:`Platform` in front of ``inner`` (see the module docstring)."""
 
     def __init__(self, inner: Platform, store: PolicyStore, *, limits: Limits = DEFAULT_LIMITS,
-                 vendor_ids: Collection[bytes] | None = None, class_ids: Collection[bytes] | None = None) -> None:
+                 vendor_ids: Collection[bytes] | None = None, class_ids: Collection[bytes] | None = None,
+                 counters: Counters | None = None) -> None:
         self.inner = inner
         self.store = store
+        self.counters = counters
         self.limits = limits
         self.authorized: frozenset[ComponentId] = frozenset()
         """Components the envelope being processed may act on (set by the authenticator)."""
@@ -164,14 +177,21 @@ class GuardedPlatform:
         return self.inner.fetcher()
 
     def load_sequence_number(self) -> int | None:
+        """With per-component counters: the highest number of the components this envelope
+        touches; otherwise the device-wide number."""
+        if self.counters is not None:
+            return self.counters.load(self.authorized)
         return self.inner.load_sequence_number()
 
     def store_sequence_number(self, value: int) -> None:
-        """The update succeeded: commit a staged policy first (power-safe), then the number."""
+        """The update succeeded: commit a staged policy first (power-safe), then the number(s)."""
         if self._staged is not None:
             self.store.commit(self._staged)
             self._staged = None
-        self.inner.store_sequence_number(value)
+        if self.counters is not None:
+            self.counters.store(self.authorized, value)
+        else:
+            self.inner.store_sequence_number(value)
 
     def battery_level(self) -> int | None:
         return self.inner.battery_level()
@@ -193,10 +213,12 @@ class TrustedDevice:
     """A platform, a policy store and the authenticator that ties them together."""
 
     def __init__(self, platform: Platform, store: PolicyStore, *, limits: Limits = DEFAULT_LIMITS,
-                 vendor_ids: Collection[bytes] | None = None, class_ids: Collection[bytes] | None = None) -> None:
+                 vendor_ids: Collection[bytes] | None = None, class_ids: Collection[bytes] | None = None,
+                 counters: Counters | None = None) -> None:
         self.store = store
         self.limits = limits
-        self.platform = GuardedPlatform(platform, store, limits=limits, vendor_ids=vendor_ids, class_ids=class_ids)
+        self.platform = GuardedPlatform(platform, store, limits=limits, vendor_ids=vendor_ids, class_ids=class_ids,
+                                        counters=counters)
         self.last: Authorization | None = None
 
     @property
@@ -224,4 +246,4 @@ class TrustedDevice:
         return Processor(self.platform, (), authenticator=self.authenticate, **kw)
 
 
-__all__ = ["GuardedPlatform", "PolicyStore", "TrustedDevice"]
+__all__ = ["Counters", "GuardedPlatform", "PolicyStore", "TrustedDevice"]

@@ -1,4 +1,5 @@
-"""A power-safe store for the trust policy on NOR flash: two banks, sequence number, digest.
+"""Power-safe records on NOR flash (two banks, sequence number, digest): the trust policy and
+the per-component anti-rollback numbers.
 
 Each bank (whole erase sectors) holds at most one record::
 
@@ -6,13 +7,12 @@ Each bank (whole erase sectors) holds at most one record::
            4   format 1, 0, 0, 0     4 bytes
            8   sequence number       8 bytes, big-endian
           16   payload length        4 bytes, big-endian
-          20   payload               the TrustPolicy record (CBOR)
+          20   payload               the record (CBOR: a TrustPolicy, or the counter table)
       20 + n   SHA-256 of bytes [0, 20 + n)
                padding with the erase value up to the write unit
 
-A record is valid only if its magic, length and digest hold and its payload decodes as a
-policy; the valid record with the highest sequence number is the current policy. A commit
-erases the *other* bank, programs the new record there (sequence number + 1) and reads it
+A record is valid only if its magic, length and digest hold and its payload decodes; the valid
+record with the highest sequence number is the current one. A commit erases the *other* bank, programs the new record there (sequence number + 1) and reads it
 back; the current record is never touched. A power cut at any point therefore leaves either
 the old record (the new one is absent, torn or partly erased: its digest fails) or the new one,
 never none and never a mix. Every write unit is programmed once after its erase, so the layout
@@ -24,9 +24,12 @@ from __future__ import annotations
 import hashlib
 import hmac
 import struct
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from suitlib.errors import FlashError, SuitError
+from suitlib.cbor import decode, encode
+from suitlib.errors import DecodeError, FlashError, SuitError
 from suitlib.flash.interface import FlashDevice
 from suitlib.limits import DEFAULT_LIMITS, Limits
 from suitlib.trust.errors import AnchorStoreError
@@ -40,12 +43,12 @@ PROGRAM_CHUNK = 256
 
 
 @dataclass(frozen=True)
-class StoredPolicy:
-    """A valid record: which bank, its sequence number and the policy it holds."""
+class StoredRecord:
+    """A valid record: which bank, its sequence number and the value it holds."""
 
     bank: int
     sequence: int
-    policy: TrustPolicy
+    value: Any
 
 
 def encode_record(sequence: int, payload: bytes, write_unit: int, erase_value: int) -> bytes:
@@ -56,8 +59,14 @@ def encode_record(sequence: int, payload: bytes, write_unit: int, erase_value: i
     return record + bytes([erase_value]) * pad
 
 
-class AnchorStore:
-    """The device's trust policy in two flash banks (see the module docstring)."""
+class BankedStore:
+    """One small record, power-safe in two flash banks (see the module docstring).
+
+    Subclasses say what a payload is (:meth:`decode`); a payload that does not decode makes its
+    bank invalid, like a torn one.
+    """
+
+    what = "record"
 
     def __init__(self, flash: FlashDevice, offset: int, bank_size: int, *, limits: Limits = DEFAULT_LIMITS) -> None:
         self.flash = flash
@@ -71,15 +80,19 @@ class AnchorStore:
                 raise AnchorStoreError(f"bank [{start:#x}, {end:#x}) does not cover whole sectors",
                                        hint="place each bank on erase-sector boundaries")
         if bank_size < HEADER.size + DIGEST_SIZE + 64:
-            raise AnchorStoreError(f"bank of {bank_size} bytes is too small for a trust policy")
+            raise AnchorStoreError(f"bank of {bank_size} bytes is too small for a {self.what}")
+
+    def decode(self, payload: bytes) -> Any:
+        """The value a payload holds; raise :class:`SuitError` if it is not one."""
+        raise NotImplementedError
 
     @property
     def capacity(self) -> int:
-        """Largest policy record a bank holds."""
+        """Largest payload a bank holds."""
         return min(self.bank_size - HEADER.size - DIGEST_SIZE - self.flash.write_unit, MAX_POLICY_SIZE)
 
     # --- reading ----------------------------------------------------------------------------
-    def read_bank(self, bank: int) -> StoredPolicy | None:
+    def read_bank(self, bank: int) -> StoredRecord | None:
         """The valid record of ``bank``, or None (empty, torn, corrupt or unreadable)."""
         start = self.banks[bank]
         try:
@@ -94,33 +107,25 @@ class AnchorStore:
         if not hmac.compare_digest(hashlib.sha256(header + payload).digest(), digest):
             return None
         try:
-            policy = TrustPolicy.decode(payload, limits=self.limits)
+            value = self.decode(payload)
         except SuitError:
             return None
-        return StoredPolicy(bank, sequence, policy)
+        return StoredRecord(bank, sequence, value)
 
-    def current(self) -> StoredPolicy | None:
+    def current(self) -> StoredRecord | None:
         """The valid record with the highest sequence number, or None on a blank store."""
         records = [r for r in (self.read_bank(0), self.read_bank(1)) if r is not None]
         return max(records, key=lambda r: r.sequence, default=None)
 
-    def load(self) -> TrustPolicy:
-        """The current trust policy; :class:`AnchorStoreError` if no bank holds a valid one."""
-        record = self.current()
-        if record is None:
-            raise AnchorStoreError("the anchor store holds no valid trust policy")
-        return record.policy
-
     # --- writing ----------------------------------------------------------------------------
-    def commit(self, policy: TrustPolicy) -> StoredPolicy:
-        """Write ``policy`` as the new current record (power-safe; see the module docstring).
+    def write(self, payload: bytes, expected: Any) -> StoredRecord:
+        """Write ``payload`` as the new current record (power-safe; see the module docstring).
 
-        :class:`PowerLoss` from the flash propagates; after the power comes back, :meth:`load`
-        returns either the previous policy or ``policy``.
+        :class:`PowerLoss` from the flash propagates; after the power comes back the store
+        holds either the previous record or this one.
         """
-        payload = policy.encode()
         if len(payload) > self.capacity:
-            raise AnchorStoreError(f"trust policy of {len(payload)} bytes exceeds the bank capacity {self.capacity}")
+            raise AnchorStoreError(f"{self.what} of {len(payload)} bytes exceeds the bank capacity {self.capacity}")
         current = self.current()
         target = 0 if current is None else 1 - current.bank
         sequence = 1 if current is None else current.sequence + 1
@@ -131,16 +136,81 @@ class AnchorStore:
         for offset in range(0, len(record), chunk):
             self.flash.program(start + offset, record[offset:offset + chunk])
         written = self.read_bank(target)
-        if written is None or written.sequence != sequence or written.policy != policy:
-            raise AnchorStoreError("the new trust policy did not read back; the previous one stays in force")
+        if written is None or written.sequence != sequence or written.value != expected:
+            raise AnchorStoreError(f"the new {self.what} did not read back; the previous one stays in force")
         return written
 
-    def provision(self, policy: TrustPolicy) -> StoredPolicy:
+
+class AnchorStore(BankedStore):
+    """The device's trust policy on flash."""
+
+    what = "trust policy"
+
+    def decode(self, payload: bytes) -> TrustPolicy:
+        return TrustPolicy.decode(payload, limits=self.limits)
+
+    def load(self) -> TrustPolicy:
+        """The current trust policy; :class:`AnchorStoreError` if no bank holds a valid one."""
+        record = self.current()
+        if record is None:
+            raise AnchorStoreError("the anchor store holds no valid trust policy")
+        return record.value  # type: ignore[no-any-return]
+
+    def commit(self, policy: TrustPolicy) -> StoredRecord:
+        """Make ``policy`` the current one (power-safe)."""
+        return self.write(policy.encode(), policy)
+
+    def provision(self, policy: TrustPolicy) -> StoredRecord:
         """First policy of a blank device (the factory step); refuses to overwrite a policy."""
         if self.current() is not None:
             raise AnchorStoreError("the anchor store already holds a trust policy",
                                    hint="replace it with a signed policy update instead")
         return self.commit(policy)
+
+
+class CounterStore(BankedStore):
+    """Anti-rollback sequence numbers per component on flash: ``{component-id: uint}``.
+
+    With several tenants, one device-wide sequence number would let a tenant block the others
+    by jumping ahead; per-component numbers keep each tenant's anti-rollback state its own.
+    """
+
+    what = "sequence-number table"
+    MAX_ENTRIES = 64
+
+    def decode(self, payload: bytes) -> dict[tuple[bytes, ...], int]:
+        value = decode(payload, limits=self.limits, path="counters")
+        if not isinstance(value, Sequence) or isinstance(value, (bytes, str)) or len(value) > self.MAX_ENTRIES:
+            raise DecodeError("the counter table is [* [component-id, uint]]", path="counters")
+        out: dict[tuple[bytes, ...], int] = {}
+        for entry in value:
+            if (not isinstance(entry, Sequence) or isinstance(entry, (bytes, str)) or len(entry) != 2
+                    or not isinstance(entry[0], Sequence) or isinstance(entry[0], (bytes, str))
+                    or not all(isinstance(p, bytes) for p in entry[0])
+                    or isinstance(entry[1], bool) or not isinstance(entry[1], int) or entry[1] < 0):
+                raise DecodeError("a counter entry is [component-id, uint]", path="counters")
+            out[tuple(entry[0])] = entry[1]
+        return out
+
+    def table(self) -> dict[tuple[bytes, ...], int]:
+        record = self.current()
+        return {} if record is None else dict(record.value)
+
+    def load(self, components: Iterable[tuple[bytes, ...]]) -> int | None:
+        """The highest number stored for any of ``components`` (None if none has one)."""
+        table = self.table()
+        values = [table[c] for c in components if c in table]
+        return max(values) if values else None
+
+    def store(self, components: Iterable[tuple[bytes, ...]], value: int) -> None:
+        """Raise the number of every one of ``components`` to ``value`` (one power-safe commit)."""
+        old = self.table()
+        table = dict(old)
+        for component in components:
+            table[tuple(component)] = max(value, table.get(tuple(component), 0))
+        if table == old and self.current() is not None:
+            return
+        self.write(encode([[list(c), n] for c, n in sorted(table.items())]), table)
 
 
 class MemoryPolicyStore:
@@ -156,4 +226,20 @@ class MemoryPolicyStore:
         self.policy = policy
 
 
-__all__ = ["AnchorStore", "MemoryPolicyStore", "StoredPolicy", "encode_record"]
+class MemoryCounters:
+    """Per-component sequence numbers without flash (tests, host tools)."""
+
+    def __init__(self) -> None:
+        self.values: dict[tuple[bytes, ...], int] = {}
+
+    def load(self, components: Iterable[tuple[bytes, ...]]) -> int | None:
+        values = [self.values[tuple(c)] for c in components if tuple(c) in self.values]
+        return max(values) if values else None
+
+    def store(self, components: Iterable[tuple[bytes, ...]], value: int) -> None:
+        for component in components:
+            self.values[tuple(component)] = max(value, self.values.get(tuple(component), 0))
+
+
+__all__ = ["AnchorStore", "BankedStore", "CounterStore", "MemoryCounters", "MemoryPolicyStore", "StoredRecord",
+           "encode_record"]

@@ -14,6 +14,7 @@ from suitlib.flash import FlashEmulator, Geometry
 from suitlib.trust import (
     AnchorStore,
     AnchorStoreError,
+    CounterStore,
     Scope,
     TrustPolicy,
     authorize,
@@ -132,3 +133,11 @@ def test_random_anchor_store_banks(noise: bytes, edits: list[tuple[str, int, int
         return
     if not edits:
         assert policy == POLICY
+
+
+@given(cbor_values)
+def test_random_counter_tables(value: Any) -> None:
+    flash = FlashEmulator(Geometry.uniform(4 * 1024, 1024, write_unit=4))
+    table = only_suit_errors(lambda: CounterStore(flash, 0, 1024).decode(encode(value)))
+    if table is not None:
+        assert all(isinstance(n, int) and n >= 0 for n in table.values())

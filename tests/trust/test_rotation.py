@@ -11,9 +11,12 @@ from typing import Any
 import pytest
 
 from suitlib.flash import Fault, FaultPlan, FlashEmulator, Geometry, PowerLoss, TornMode
+from suitlib.errors import SuitError
 from suitlib.trust import (
+    TRUST_COMPONENT,
     AnchorStore,
     AnchorStoreError,
+    CounterStore,
     MemoryPolicyStore,
     ThresholdError,
     TrustedDevice,
@@ -200,3 +203,58 @@ def test_second_cut_during_the_retry(kind: str) -> None:
             except PowerLoss:
                 pass
             _outcome(flash)
+
+
+# --- policy and per-component numbers on one flash: the commit order holds under every cut ----
+
+COUNTERS_AT = SECTOR + 2 * BANK  # two more banks after the anchor store
+
+
+def counters_on(flash: FlashEmulator) -> CounterStore:
+    return CounterStore(flash, COUNTERS_AT, SECTOR)
+
+
+def full_device(flash: FlashEmulator) -> TrustedDevice:
+    return TrustedDevice(memory(), store_on(flash), counters=counters_on(flash))
+
+
+@pytest.mark.parametrize("kind", ["ecc-write-once", "nor"])
+def test_power_cut_sweep_with_per_component_numbers(kind: str) -> None:
+    flash = FlashEmulator(Geometry.uniform(16 * SECTOR, SECTOR, **GEOMETRIES[kind]),
+                          ecc_errors=kind == "ecc-write-once", nor_rule="strict")
+    store_on(flash).provision(OWNER_A)
+    counters_on(flash).store([TRUST_COMPONENT], 9)
+    snap = flash.snapshot()
+    base = flash.ops
+    assert full_device(flash).processor().update(TRANSFER).ok
+    total = flash.ops - base
+    assert counters_on(flash).load([TRUST_COMPONENT]) == 10
+    for k in range(total):
+        for torn, unstable in _modes():
+            flash.restore(snap)
+            flash.arm(FaultPlan((Fault(base + k, torn=torn, unstable=unstable),), seed=k))
+            with pytest.raises(PowerLoss):
+                full_device(flash).processor().update(TRANSFER)
+            policy = _outcome(flash)
+            number = counters_on(flash).load([TRUST_COMPONENT])
+            assert number in (9, 10)
+            assert number == 9 or policy == OWNER_B  # the number never runs ahead of the policy
+            retry = full_device(flash).processor().update(TRANSFER)
+            assert store_on(flash).load() == OWNER_B
+            if policy == OWNER_A:
+                assert retry.ok, retry.error
+            else:  # already transferred: owner A's transfer no longer counts, whatever the number
+                assert isinstance(retry.error, ThresholdError)
+
+
+def test_counter_store_keeps_the_highest_number_and_refuses_garbage() -> None:
+    flash = make_flash("nor")
+    counters = CounterStore(flash, 0, BANK)
+    assert counters.load([APP]) is None
+    counters.store([APP], 5)
+    counters.store([APP], 3)  # never lowers
+    counters.store([TRUST_COMPONENT], 1)
+    assert counters.load([APP]) == 5 and counters.load([APP, TRUST_COMPONENT]) == 5
+    assert CounterStore(flash, 0, BANK).table() == {APP: 5, TRUST_COMPONENT: 1}
+    with pytest.raises(SuitError):
+        counters.decode(b"\xa0")

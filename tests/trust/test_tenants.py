@@ -9,12 +9,15 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from suitlib.errors import SuitError
+from suitlib.errors import RollbackError, SuitError
 from suitlib.limits import Limits
 from suitlib.processor.interpreter import Interpreter
 from suitlib.processor.memory import InMemoryPlatform, MemoryComponent, MemoryFetcher, MemoryStore
 from suitlib.processor.program import Cmd, Param, Program, Section
 from suitlib.trust import (
+    MemoryCounters,
+    MemoryPolicyStore,
+    TrustedDevice,
     Scope,
     ScopeError,
     TrustPolicy,
@@ -22,7 +25,7 @@ from suitlib.trust import (
     touched_components,
 )
 from tests.processor.support import seq, try_each
-from tests.trust.support import APP, NOW, RADIO, anchor, firmware, image, install, signer, state, trusted, writes
+from tests.trust.support import APP, NOW, RADIO, anchor, firmware, image, install, memory, signer, state, trusted, writes
 
 TENANTS = TrustPolicy(
     1,
@@ -200,3 +203,33 @@ def test_touched_components_over_approximate_what_the_interpreter_touches(sequen
     except SuitError:
         pass
     assert platform.touched <= predicted
+
+
+# --- anti-rollback numbers per tenant ---------------------------------------------------------
+
+
+def test_with_a_device_wide_number_one_tenant_can_lock_out_the_other() -> None:
+    """The attack per-component counters exist for (the processor's default single number)."""
+    device, platform = trusted(TENANTS)
+    assert device.processor().update(firmware([signer("vendor-b")], component=APP, components=BOTH,
+                                              sequence_number=10**9)).ok
+    blocked = device.processor().update(firmware([signer("vendor-a")], component=RADIO, components=BOTH,
+                                                 sequence_number=2))
+    assert isinstance(blocked.error, RollbackError)
+
+
+def test_per_component_numbers_keep_tenants_independent_and_still_refuse_rollback() -> None:
+    platform = memory()
+    counters = MemoryCounters()
+    device = TrustedDevice(platform, MemoryPolicyStore(TENANTS), counters=counters)
+    old_app = firmware([signer("vendor-b")], component=APP, components=BOTH, sequence_number=5)
+    assert device.processor().update(old_app).ok
+    assert device.processor().update(firmware([signer("vendor-b")], component=APP, components=BOTH,
+                                              sequence_number=10**9, data=image(APP, 2))).ok
+    radio = device.processor().update(firmware([signer("vendor-a")], component=RADIO, components=BOTH,
+                                               sequence_number=2))
+    assert radio.ok, radio.error
+    assert counters.values == {APP: 10**9, RADIO: 2}
+    replay = device.processor().update(old_app)
+    assert isinstance(replay.error, RollbackError)
+    assert platform.content(APP) == image(APP, 2)
