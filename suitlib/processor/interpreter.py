@@ -131,15 +131,15 @@ class Where:
         self._params: Mapping[int, Any] | None = None
 
     def consumed(self, params: Mapping[int, Any]) -> None:
-        """Remember the parameter table the command read (a snapshot is taken lazily)."""
-        self._params = dict(params)
+        """Remember the values of the parameters the command reads (its report properties)."""
+        self._params = {k: params[k] for k in CONSUMES[self.code] if k in params}
 
     @property
     def properties(self) -> dict[int, Any]:
         params = self._params
         if not params:
             return {}
-        return {int(k): _plain(params[k]) for k in CONSUMES.get(self.code, ()) if k in params}
+        return {int(k): _plain(v) for k, v in params.items()}
 
 
 class TraceEvent(NamedTuple):
@@ -167,11 +167,12 @@ class _BoundedSink:
         self.count = 0
         self.closed = False
 
-    def write(self, chunk: bytes) -> None:
+    def write(self, chunk: bytes | memoryview) -> None:
         if self.closed:
             raise TransportError("data after the end of the transfer", reason=11)
-        self.count += len(chunk)
-        if self.count > self._limit:
+        count = self.count + len(chunk)
+        self.count = count
+        if count > self._limit:
             raise LimitExceededError(
                 f"fetched payload exceeds {self._what} ({self._limit} bytes)",
                 limit=self._limit,
@@ -186,7 +187,10 @@ class _BoundedSink:
 
 
 class _LazyWriter:
-    """Opens the component writer at the first byte (or at close for an empty payload)."""
+    """Opens the component writer at the first byte (or at close for an empty payload).
+
+    Once open, ``write`` is the component writer's own bound method (no extra call per chunk).
+    """
 
     def __init__(self, platform: Platform, component: ComponentId, size_hint: int | None) -> None:
         self._platform = platform
@@ -197,10 +201,11 @@ class _LazyWriter:
     def _open(self) -> Any:
         if self._writer is None:
             self._writer = self._platform.open_writer(self._component, size_hint=self._size_hint)
+            self.write = self._writer.write  # type: ignore[method-assign]
         return self._writer
 
     def write(self, chunk: bytes | memoryview) -> None:
-        (self._writer or self._open()).write(chunk)
+        self._open().write(chunk)
 
     def close(self) -> None:
         self._open().close()
@@ -261,7 +266,7 @@ class Interpreter:
         # digests computed from read-back content: index -> (generation, alg, size, digest)
         self.measured: dict[int, tuple[int, int, int | None, bytes]] = {}
         self.tainted: set[int] = set()
-        self._maps: dict[int, tuple[Any, dict[Any, Any]]] = {}
+        self._maps: dict[int, tuple[Any, dict[Any, Any], dict[Any, Any], bool, bool]] = {}
         self._reset_parameters()
 
     # --- state -------------------------------------------------------------------------------
@@ -393,31 +398,36 @@ class Interpreter:
                 raise ValidationError(f"component index {i!r} out of range (0..{count - 1})", reason=6)
         self.index = indices[0] if isinstance(argument, int) else indices
 
-    def _plain_map(self, argument: Any) -> dict[Any, Any]:
-        """A dict copy of a parameter map, made once per map object of the program."""
+    def _plain_map(self, argument: Any) -> tuple[dict[Any, Any], dict[Any, Any], bool, bool]:
+        """A parameter map split once per map object of the program: (per-component
+        parameters, whether it sets soft-failure, whether it sets strict-order)."""
         cached = self._maps.get(id(argument))
         if cached is None or cached[0] is not argument:
             if type(argument) is not Parameters and not isinstance(argument, Mapping):
                 raise ValidationError("parameters argument must be a map", reason=8)
-            cached = (argument, dict(argument.items()))
+            items = dict(argument.items())
+            per_component = {k: v for k, v in items.items() if k not in GLOBAL_PARAMS}
+            cached = (argument, items, per_component, _P.SOFT_FAILURE in items, _P.STRICT_ORDER in items)
             self._maps[id(argument)] = cached
-        return cached[1]
+        return cached[1], cached[2], cached[3], cached[4]
 
     def _set_parameters(self, argument: Any, *, override: bool) -> None:
-        argument = self._plain_map(argument)
-        if _P.SOFT_FAILURE in argument:
+        argument, per_component, sets_soft, sets_strict = self._plain_map(argument)
+        if sets_soft:
             if self.depth == 0:
                 raise ManifestAbortError("soft-failure set outside try-each / run-sequence (§8.4.8.15)")
             value = argument[_P.SOFT_FAILURE]
             if not isinstance(value, bool):
                 raise ValidationError("soft-failure must be a bool", reason=8)
             self.soft_failure = value
-        if _P.STRICT_ORDER in argument:
+        if sets_strict:
             if not isinstance(argument[_P.STRICT_ORDER], bool):
                 raise ValidationError("strict-order must be a bool", reason=8)
             self.strict_order = argument[_P.STRICT_ORDER]
-        per_component = {k: v for k, v in argument.items() if k not in GLOBAL_PARAMS}
-        for index in self._selected():
+        if not per_component:
+            return
+        selection = self.index
+        for index in (selection,) if type(selection) is int else self._selected():
             params = self.params[index]
             if override:
                 params.update(per_component)

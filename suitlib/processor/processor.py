@@ -244,8 +244,16 @@ class Processor:
                 raise UnsupportedComponentError(
                     f"component {index} {[c.hex() for c in component]} is not on this device", component_index=index
                 )
+        # one pass over the shared sequence (and the sequences nested in it)
+        codes: set[int] = set()
+        custom_parameters = False
+        for command in _walk(program.shared):
+            code = command.code
+            codes.add(code)
+            if code in (Cmd.DIRECTIVE_OVERRIDE_PARAMETERS, Cmd.DIRECTIVE_SET_PARAMETERS) and not custom_parameters:
+                keys = command.argument.keys() if hasattr(command.argument, "keys") else ()
+                custom_parameters = any(isinstance(key, int) and key < 0 for key in keys)
         if self.policy.require_identity_checks:
-            codes = {command.code for command in _walk(program.shared)}
             missing = [
                 name
                 for code, name in (
@@ -260,15 +268,11 @@ class Processor:
                     hint="compatibility must be checked before anything else (RFC 9124 REQ.SEC.COMPATIBLE)",
                     reason=7,
                 )
-        if any(command.code < 0 for command in _walk(program.shared)):
+        if any(code < 0 for code in codes):
             raise PolicyError("custom commands are not permitted in the shared sequence (§6.2)", reason=5)
-        for command in _walk(program.shared):
-            if command.code in (Cmd.DIRECTIVE_OVERRIDE_PARAMETERS, Cmd.DIRECTIVE_SET_PARAMETERS):
-                keys = list(command.argument) if hasattr(command.argument, "keys") else []
-                if any(isinstance(key, int) and key < 0 for key in keys):
-                    raise PolicyError("custom parameters are not permitted in the shared sequence (§8.4.8.16)",
-                                      reason=8)
-        effects = sorted({command.code for command in _walk(program.shared)} & SIDE_EFFECTS)
+        if custom_parameters:
+            raise PolicyError("custom parameters are not permitted in the shared sequence (§8.4.8.16)", reason=8)
+        effects = sorted(codes & SIDE_EFFECTS)
         if effects:
             raise ManifestAbortError(
                 f"the shared sequence may only set parameters and check conditions (§5.3.2), found {effects}",
