@@ -60,8 +60,8 @@ def make(ctx: click.Context, old: str, new: str, output: str, in_place: bool, ra
         segment_size=parse_size(segment, "--segment"), chunk_size=parse_size(chunk, "--chunk"),
         max_shift=parse_size(max_shift, "--max-shift") if max_shift is not None else None,
         transform={"auto": None, "none": 0, "thumb2": 1, "aarch64": 2}[transform])
-    if options.segment_size < 256 or options.segment_size & (options.segment_size - 1):
-        raise InputError("--segment must be a power of two of at least 256 bytes")
+    if options.segment_size < 512 or options.segment_size & (options.segment_size - 1):
+        raise InputError("--segment must be a power of two of at least 512 bytes")
     source = read_input(old, what="old image")
     target = read_input(new, what="new image")
     start = time.perf_counter()

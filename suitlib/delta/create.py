@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from suitlib.delta.cover import Cover, CoverParams, select_covers
-from suitlib.delta.errors import DeltaRamError
+from suitlib.delta.errors import DeltaLayoutError, DeltaRamError
 from suitlib.delta.transform import (
     TRANSFORM_AARCH64,
     TRANSFORM_THUMB2,
@@ -354,6 +354,9 @@ def create_patch(source: bytes, target: bytes, options: CreateOptions | None = N
     plan: InPlacePlan | None = None
     if opts.in_place:
         seg = opts.segment_size
+        if seg < 512 or seg % 512:
+            raise DeltaLayoutError("in-place segments must be a multiple of 512 bytes (DELTA-FORMAT §5)",
+                                   segment_size=seg)
         shift = opts.shift if opts.shift is not None else choose_shift(
             covers, seg, 0.995, opts.max_shift)
         plan = InPlacePlan(segment_size=seg, shift=shift)

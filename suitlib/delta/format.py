@@ -300,8 +300,9 @@ def parse_header(data: bytes | bytearray | memoryview) -> PatchHeader | None:
         raise DeltaFormatError(f"address map of {map_entries} entries (at most {MAX_MAP_ENTRIES})")
     if flags & FLAG_IN_PLACE:
         segment_size, shift = fields[4], fields[5]
-        if segment_size < 1 or chunk_size % segment_size:
-            raise DeltaFormatError("in-place chunk size is not a multiple of the segment size")
+        if segment_size < 1 or segment_size % 512 or chunk_size % segment_size:
+            raise DeltaFormatError("in-place segments must be multiples of 512 bytes and divide "
+                                   "the chunk size")
         if shift % segment_size or shift >= MAX_IMAGE_SIZE:
             raise DeltaFormatError("in-place shift is not a whole number of segments")
         plan = InPlacePlan(segment_size=segment_size, shift=shift)
