@@ -15,7 +15,8 @@ A record is valid only if its magic, length and digest hold and its payload deco
 record with the highest sequence number is the current one. A commit erases the *other* bank, programs the new record there (sequence number + 1) and reads it
 back; the current record is never touched. A power cut at any point therefore leaves either
 the old record (the new one is absent, torn or partly erased: its digest fails) or the new one,
-never none and never a mix. Every write unit is programmed once after its erase, so the layout
+never none and never a mix. A bank must read the same twice to count, so bits a torn program
+left unstable cannot make a record flicker into validity. Every write unit is programmed once after its erase, so the layout
 suits write-once (ECC) flash too.
 """
 
@@ -101,6 +102,10 @@ class BankedStore:
             if magic != MAGIC or fmt != FORMAT or length > self.capacity:
                 return None
             rest = self.flash.read(start + HEADER.size, length + DIGEST_SIZE)
+            # bits left unstable by a torn program read differently each time: a record must
+            # read the same twice to count (it is small; the second read is cheap)
+            if self.flash.read(start, HEADER.size + len(rest)) != header + rest:
+                return None
         except FlashError:
             return None
         payload, digest = rest[:length], rest[length:]

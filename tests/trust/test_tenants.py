@@ -126,6 +126,9 @@ def test_guard_refuses_what_the_authorisation_does_not_cover() -> None:
     device, platform = trusted(TENANTS)
     device.authenticate(firmware([signer("vendor-b")], component=APP, components=BOTH))
     guarded = device.platform
+    from suitlib.processor import Platform
+
+    assert isinstance(guarded, Platform)
     guarded.open_writer(APP).abort()
     for action in (lambda: guarded.open_writer(RADIO), lambda: guarded.copy(APP, RADIO),
                    lambda: guarded.swap(APP, RADIO), lambda: guarded.invoke(RADIO, None)):
