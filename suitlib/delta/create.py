@@ -33,7 +33,6 @@ from suitlib.delta.format import (
     PatchHeader,
     applier_ram,
     encode_varint,
-    lzma_probs_bytes,
     zigzag,
 )
 
@@ -428,7 +427,3 @@ def _assemble(source: bytes, target: bytes, chunk_size: int, plan: InPlacePlan |
         body += encode_varint(len(packed)) + packed
     return header.encode() + bytes(body)
 
-
-def lzma_probs(lc: int, lp: int) -> int:
-    """Re-exported for tools that print the RAM breakdown."""
-    return lzma_probs_bytes(lc, lp)

@@ -11,11 +11,7 @@ import struct
 import zlib
 from dataclasses import dataclass
 
-from suitlib.delta.errors import (
-    DeltaFormatError,
-    DeltaTruncatedError,
-    DeltaUnsupportedError,
-)
+from suitlib.delta.errors import DeltaFormatError, DeltaUnsupportedError
 
 MAGIC = b"SDLT"
 VERSION = 1
@@ -255,7 +251,8 @@ def parse_header(data: bytes | bytearray | memoryview) -> PatchHeader | None:
     for _ in range(2):
         got = decode_varint(data, pos)
         if got is None:
-            return None if need(pos + MAX_VARINT_BYTES) is False else _short()
+            need(pos + MAX_VARINT_BYTES)  # raises once the maximum header size is exceeded
+            return None
         fields.append(got[0])
         pos = got[1]
     if not need(pos + 64):
@@ -267,7 +264,8 @@ def parse_header(data: bytes | bytearray | memoryview) -> PatchHeader | None:
     for _ in range(count):
         got = decode_varint(data, pos)
         if got is None:
-            return None if need(pos + MAX_VARINT_BYTES) is False else _short()
+            need(pos + MAX_VARINT_BYTES)  # raises once the maximum header size is exceeded
+            return None
         fields.append(got[0])
         pos = got[1]
     if not need(pos + 4):
@@ -315,6 +313,3 @@ def parse_header(data: bytes | bytearray | memoryview) -> PatchHeader | None:
         header_crc=crc,
     )
 
-
-def _short() -> None:
-    raise DeltaFormatError("header field overruns the maximum header size")

@@ -34,7 +34,6 @@ from suitlib.delta.format import (
     encode_varint,
     zigzag,
 )
-from suitlib.flash import FlashEmulator
 from tests.delta.sweep import fresh_flash, outside, setup_for
 
 PAIR = "simba-due-programmer-0.8.0-to-0.9.0"
