@@ -28,12 +28,12 @@ def _open(flash: FlashDevice, layout: SlotLayout, reads: int) -> list[tuple[Log,
     return out
 
 
-def read_counter(flash: FlashDevice, layout: SlotLayout, reads: int = 2) -> int:
+def read_counter(flash: FlashDevice, layout: SlotLayout, reads: int = 4) -> int:
     """The stored value (0 when nothing was ever stored)."""
     return max(0, max(best for _, best in _open(flash, layout, reads)))
 
 
-def update_counter(flash: FlashDevice, layout: SlotLayout, value: int, reads: int = 2) -> bool:
+def update_counter(flash: FlashDevice, layout: SlotLayout, value: int, reads: int = 4) -> bool:
     """Raise the stored value to ``value``; returns whether anything was written."""
     if not 0 <= value <= MAX_VALUE:
         raise ValueError("security counter out of range")

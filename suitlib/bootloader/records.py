@@ -1,14 +1,17 @@
 """Self-checking flash records and append-only logs (specs/FLASH-LAYOUT.md §Records, §Logs).
 
 A *record* fills one record unit (``unit`` bytes, a multiple of the device write unit and at
-least 8). Its codeword is ``payload || ~payload`` (a constant-weight code: exactly half of its
-bits differ from the erased value), repeated to fill the unit. Consequences:
+least 8). Its codeword stores every payload nibble next to its complement (a balanced code:
+in every byte exactly four bits differ from the erased value), repeated to fill the unit.
+Consequences:
 
 - an erased unit never decodes (its two halves are not complements);
 - a torn program lands only a subset of the bits that should change, so it can read as the
   erased value, as garbage, or, if every bit landed, as the exact record — never as another
   valid record (no codeword's changed bits are a strict subset of another's);
-- a unit is read ``reads`` times (15 when they disagree); it is a record only if the reads
+- a torn write unit always holds four or more unstable bits (F3), so it reads as the exact
+  record on ``reads`` consecutive reads with probability at most ``2**(-4 * reads)``;
+- a unit is read ``reads`` times (15 more when they disagree); it is a record only if the reads
   settle on one codeword (see :func:`majority`).
 
 A *log* is an area of record units appended in order, each programmed once per erase. After a
@@ -34,12 +37,23 @@ def record_unit(flash: FlashDevice, payload_size: int = PAYLOAD_SIZE) -> int:
     return wu * max(1, -(-2 * payload_size // wu))
 
 
+def _balanced(b: int) -> bytes:
+    """One payload byte as two bytes, each holding a nibble and its complement."""
+    hi, lo = b >> 4, b & 0xF
+    return bytes(((hi << 4) | (hi ^ 0xF), (lo << 4) | (lo ^ 0xF)))
+
+
+_BALANCED = [_balanced(b) for b in range(256)]
+_UNBALANCED = {b << 4 | (b ^ 0xF): b for b in range(16)}
+
+
 def encode(payload: bytes, unit: int, erase_value: int) -> bytes:
-    """The codeword of ``payload`` filling ``unit`` bytes (erase value 0x00 or 0xFF)."""
-    inv = bytes(b ^ 0xFF for b in payload)
-    word = payload + inv
-    if erase_value == 0x00:  # programming sets bits: store the complement so weights match
-        word = bytes(b ^ 0xFF for b in word)
+    """The codeword of ``payload`` filling ``unit`` bytes.
+
+    Every byte holds a nibble and its complement, so every byte — hence every write unit, of
+    any size — has exactly four bits that differ from the erased value (0x00 or 0xFF).
+    """
+    word = b"".join(_BALANCED[b] for b in payload)
     reps = -(-unit // len(word))
     return (word * reps)[:unit]
 
@@ -66,15 +80,16 @@ def _decode(raw: bytes, payload_size: int, erase_value: int) -> bytes | None:
     word = raw[:word_len]
     if len(raw) < word_len or (word * (-(-len(raw) // word_len)))[:len(raw)] != raw:
         return None
-    if erase_value == 0x00:
-        word = bytes(b ^ 0xFF for b in word)
-    payload, inv = word[:payload_size], word[payload_size:]
-    if bytes(b ^ 0xFF for b in payload) != inv:
-        return None
-    return payload
+    out = bytearray()
+    for i in range(0, word_len, 2):
+        hi, lo = _UNBALANCED.get(word[i]), _UNBALANCED.get(word[i + 1])
+        if hi is None or lo is None:
+            return None
+        out.append(hi << 4 | lo)
+    return bytes(out)
 
 
-EXTRA_READS = 13
+EXTRA_READS = 15
 
 
 def read_agreed(flash: FlashDevice, offset: int, length: int, reads: int) -> list[bytes]:
@@ -87,16 +102,16 @@ def read_agreed(flash: FlashDevice, offset: int, length: int, reads: int) -> lis
 
 
 def majority(raws: list[bytes]) -> bytes | None:
-    """The value most reads agree on — at least 3 of them and no tie — else ``None``
-    (unstable torn bits read differently every time and never qualify)."""
+    """The value that at least two thirds of the reads agree on, else ``None``.
+
+    Torn cells left unstable (F3) take a fresh random value on every read, so a torn unit never
+    reaches the threshold; a rare transient read error (F7) is outvoted.
+    """
     first = raws[0]
     if all(r == first for r in raws[1:]):
         return first
-    counts = sorted(((raws.count(r), r) for r in set(raws)), reverse=True)
-    best_n, best = counts[0]
-    if best_n >= 3 and (len(counts) == 1 or counts[1][0] < best_n):
-        return best
-    return None
+    best = max(set(raws), key=raws.count)
+    return best if 3 * raws.count(best) >= 2 * len(raws) else None
 
 
 @dataclass(frozen=True)
@@ -130,7 +145,7 @@ class Log:
 
     @classmethod
     def open(cls, flash: FlashDevice, offset: int, length: int, *, payload_size: int = PAYLOAD_SIZE,
-             reads: int = 2) -> Log:
+             reads: int = 4) -> Log:
         unit = record_unit(flash, payload_size)
         capacity = length // unit
         ev = flash.erase_value

@@ -59,7 +59,7 @@ class ReferenceBootloader:
     """The reference implementation of the conformance ``Bootloader`` protocol."""
 
     def __init__(self, strategy: str = "swap", *, verifier: ImageVerifier | None = None,
-                 chunk: int = 4096, reads: int = 2, reserve_boot: bool = True,
+                 chunk: int = 4096, reads: int = 4, reserve_boot: bool = True,
                  honour_erase_block: bool = True) -> None:
         if strategy not in STRATEGIES:
             raise ValueError(f"strategy must be one of {STRATEGIES}")

@@ -131,7 +131,7 @@ def fold(magic: Magic, log: Log) -> TrailerState:
 
 
 def read_trailer(flash: FlashDevice, layout: SlotLayout, slot: Slot,
-                 reads: int = 2) -> tuple[TrailerState, Log]:
+                 reads: int = 4) -> tuple[TrailerState, Log]:
     magic = read_magic(flash, slot, layout.record_unit, reads)
     log = open_log(flash, layout, slot, reads)
     return state_of(magic, log), log

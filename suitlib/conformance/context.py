@@ -94,6 +94,7 @@ class Context:
                 self.by_digest[hashlib.sha256(image).digest()] = key
         self.events: list[Event] = []
         self.state = RunState()
+        self.faulted = False   # whether the current run has a fault plan (expectations may differ)
         self.layout_areas = _areas(probe, self.flash)
 
     # --- bootloader instances (F8) ----------------------------------------------------------

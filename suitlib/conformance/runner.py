@@ -28,6 +28,7 @@ from suitlib.flash.interface import PowerLoss
 SCHEDULES = ("none", "cut", "torn", "unstable", "err", "double", "unstable-double", "random",
              "cold", "flip")
 RECORD_MAX = 64  # a program of at most this many bytes counts as a status/flag write
+FLIP_P = 0.05    # F7: chance that a read of a trailer flips one bit (rare, as on real parts)
 
 
 @dataclass
@@ -153,6 +154,7 @@ class Suite:
         config = _config_check(ctx)
         start_wear = ctx.flash.erase_counts
         ctx.flash.arm(plan)
+        ctx.faulted = bool(plan.faults)
         _continue(ctx, scenario.steps, 0, False)
         faults = len(plan.faults)
         clean = None
@@ -199,6 +201,7 @@ class Suite:
         clean_events = list(ctx.events)
         clean_wear = tuple(a - b for a, b in zip(ctx.flash.erase_counts, start_wear))
         trace = {e.index: e for e in ctx.flash.trace if e.index >= 0}
+        ctx.faulted = False
         violations = config + _finish(ctx, scenario, None, start_wear, 0)
         if "none" in todo:
             yield RunResult(make_id(scenario, device, FaultPlan(), False), scenario.id,
@@ -233,7 +236,7 @@ class Suite:
                     yield self.run_plan(scenario, device, plan, cold=True, schedule=schedule)
             elif schedule == "flip":
                 for seed in range(1, self.options.flip_runs + 1):
-                    flips = tuple(ReadFlip(a[0].offset, a[-1].end, 0.3)
+                    flips = tuple(ReadFlip(a[0].offset, a[-1].end, FLIP_P)
                                   for name, a in ctx.layout_areas.items() if "trailer" in name)
                     plan = FaultPlan((), flips, seed)
                     yield self.run_plan(scenario, device, plan, schedule=schedule)
@@ -275,6 +278,7 @@ class Suite:
         step_i = next(i for i, (a, b) in enumerate(bounds) if a <= k < b)
         ctx.events = [e for e in clean_events if e.role == "step" and e.index < step_i]
         ctx.state = _state_before(setup_state, ctx.events)
+        ctx.faulted = True
         ctx.flash.arm(plan)
         ev = Event(step_i, scenario.steps[step_i].label(), "step", "cut")
         try:

@@ -180,6 +180,14 @@ def e_v1_or_v2_confirm(ctx: Any, caps: set[str]) -> Expect:
     return Expect(frozenset({"v1", "v2"}), {"v2": "v1", "v1": "v2"}, frozenset({1, 2}))
 
 
+def e_v2_unless_trial_reset(ctx: Any, caps: set[str]) -> Expect:
+    """A TEST upgrade confirmed by the application: v2 — but a reset after the swap finished and
+    before the confirmation is a failed trial, and reverting to v1 is then correct."""
+    if not ctx.faulted or "revert" not in caps:
+        return e_v2_perm(ctx, caps)
+    return Expect(frozenset({"v1", "v2"}), _swap(caps, {"v2": "v1", "v1": "v2"}), frozenset({1, 2}))
+
+
 def e_bootstrap(ctx: Any, caps: set[str]) -> Expect:
     return Expect(frozenset({"v1"}), {}, frozenset({1}))
 
@@ -236,7 +244,7 @@ SCENARIOS: tuple[Scenario, ...] = (
     Scenario("leftover-trailer", 18, "Request trailer over an empty secondary", s_leftover,
              (BOOT, BOOT), frozenset({0}), e_v1_kept, SINGLE),
     Scenario("preconfirmed-primary", 19, "Primary pre-confirmed by a programmer, then upgrade",
-             s_preconfirmed, (BOOT, CONFIRM, BOOT), frozenset({0}), e_v2_perm, SINGLE),
+             s_preconfirmed, (BOOT, CONFIRM, BOOT), frozenset({0}), e_v2_unless_trial_reset, SINGLE),
     Scenario("small-image", 20, "One-sector images: no stale resume after the swap",
              s_v1_pending(True), (BOOT, BOOT), frozenset({0}), e_v2_perm, SINGLE,
              frozenset({"swap"}), images=Images({"v1": (0.1, 1, False), "v2": (0.12, 2, False)})),
