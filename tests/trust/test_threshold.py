@@ -200,3 +200,14 @@ def test_every_refusal_is_a_suit_error() -> None:
     for envelope in (b"", b"\xa0", firmware([]), firmware([signer("mallory")])):
         with pytest.raises(SuitError):
             authorize(envelope, TWO_OF_THREE, now=NOW)
+
+
+def test_policy_update_cannot_carry_firmware() -> None:
+    from suitlib.trust import TRUST_COMPONENT
+    from tests.processor.support import build
+    from tests.trust.support import install
+
+    mixed = build(components=(TRUST_COMPONENT, APP), signer=[signer("vendor"), signer("operator")],
+                  integrated={"#fw": image(APP)}, install=install(1, image(APP)))
+    with pytest.raises(PolicyUpdateError, match="other component"):
+        authorize(mixed, TWO_OF_THREE, now=NOW)
