@@ -11,8 +11,9 @@ Order of work (draft-ietf-suit-manifest-34 §6.2 "authenticate first"):
    one root stands behind the envelope.
 4. The whole envelope is decoded, severable members and integrated payloads checked, and the
    components the manifest actually touches are worked out (:mod:`.touched`).
-5. A firmware envelope needs ``threshold`` distinct roots whose verified key's scope covers every
-   touched component and every class the manifest names. A policy-update envelope (its only
+5. A firmware envelope needs ``threshold`` (or the touched components' own threshold) distinct
+   roots whose verified key's scope covers every touched component and every class the manifest
+   names. A policy-update envelope (its only
    component is :data:`TRUST_COMPONENT`) needs ``admin_threshold`` distinct admin anchors that
    signed directly; delegated keys never change the policy.
 """
@@ -166,7 +167,7 @@ def authorize(data: bytes, policy: TrustPolicy, *, now: int | None, limits: Limi
     delegated = verify_delegation(delegation_raw, policy, now=now, limits=limits) if delegation_raw is not None else ()
     signatures, reasons = _verify(messages, payload, _candidates(policy, delegated))
     roots = _distinct_roots(signatures)
-    needed = min(policy.threshold, policy.admin_threshold)
+    needed = min(policy.threshold, policy.admin_threshold, *(k for _, k in policy.component_thresholds))
     if len(roots) < needed:
         detail = f": {'; '.join(reasons)}" if reasons else ""
         raise ThresholdError(
@@ -183,9 +184,10 @@ def authorize(data: bytes, policy: TrustPolicy, *, now: int | None, limits: Limi
         return _authorize_policy_update(program, touch, signatures, policy)
     covering = [s for s in signatures if s.scope.covers(touch.components, touch.classes)]
     counted = _distinct_roots(covering)
-    if len(counted) < policy.threshold:
+    required = policy.threshold_for(touch.components)
+    if len(counted) < required:
         outside = [s for s in signatures if s not in covering]
-        if outside and len(roots) >= policy.threshold:
+        if outside and len(roots) >= required:
             first = outside[0]
             raise ScopeError(
                 f"{first.name} verified but may not touch "
@@ -194,8 +196,8 @@ def authorize(data: bytes, policy: TrustPolicy, *, now: int | None, limits: Limi
             )
         raise ThresholdError(
             f"{len(counted)} distinct trust anchor(s) with the right scope stand behind the envelope, "
-            f"{policy.threshold} required",
-            verified=len(counted), required=policy.threshold, reason=4,
+            f"{required} required",
+            verified=len(counted), required=required, reason=4,
         )
     return Authorization(program, touch, tuple(signatures), tuple(a.name for a in counted), False)
 

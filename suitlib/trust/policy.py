@@ -4,7 +4,8 @@ A :class:`TrustPolicy` lists trust anchors (public keys with a name, an optional
 :class:`~suitlib.trust.scope.Scope` and an ``admin`` flag) and two thresholds:
 
 - ``threshold``: distinct anchors that must stand behind a firmware envelope (k of n), each
-  one's scope covering every component the manifest touches;
+  one's scope covering every component the manifest touches; ``component_thresholds`` raise
+  (or lower) k for particular components (the highest among the touched ones applies);
 - ``admin_threshold``: distinct *admin* anchors that must sign a policy update (owner
   transfer, key rotation, threshold change). Delegated keys never count here.
 
@@ -14,7 +15,7 @@ grows, so an old policy cannot be replayed.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,12 +23,13 @@ from suitlib.cbor import decode, encode
 from suitlib.cose import PublicKey, TrustAnchor, export_cose_key, import_cose_key
 from suitlib.errors import DecodeError, KeyFormatError, SuitError, ValidationError
 from suitlib.limits import DEFAULT_LIMITS, Limits
-from suitlib.trust.scope import ANY, Scope
+from suitlib.trust.scope import ANY, Scope, component_id
 
 MAX_ANCHORS = 16
+MAX_COMPONENT_THRESHOLDS = 64
 MAX_POLICY_SIZE = 8192
 
-P_VERSION, P_THRESHOLD, P_ADMIN_THRESHOLD, P_ANCHORS = 1, 2, 3, 4
+P_VERSION, P_THRESHOLD, P_ADMIN_THRESHOLD, P_ANCHORS, P_COMPONENT_THRESHOLDS = 1, 2, 3, 4, 5
 A_NAME, A_KEY, A_KID, A_SCOPE, A_ADMIN = 1, 2, 3, 4, 5
 
 
@@ -66,6 +68,8 @@ class TrustPolicy:
     anchors: tuple[Anchor, ...]
     threshold: int = 1
     admin_threshold: int = 1
+    component_thresholds: tuple[tuple[tuple[bytes, ...], int], ...] = ()
+    """Per-component k overriding ``threshold`` (e.g. the radio needs vendor AND operator)."""
     _by_key: Mapping[PublicKey, Anchor] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -86,7 +90,20 @@ class TrustPolicy:
             if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= pool:
                 raise ValidationError(f"{what} {k!r} must be between 1 and {pool}",
                                       hint="the policy could never be satisfied (or would accept nothing)")
+        per = tuple(sorted((tuple(bytes(p) for p in c), k) for c, k in self.component_thresholds))
+        if len({c for c, _ in per}) != len(per):
+            raise ValidationError("a component has two thresholds")
+        for component, k in per:
+            if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= len(anchors):
+                raise ValidationError(f"threshold {k!r} of component {list(component)} must be between 1 and {len(anchors)}")
+        object.__setattr__(self, "component_thresholds", per)
         object.__setattr__(self, "_by_key", by_key)
+
+    def threshold_for(self, components: Iterable[tuple[bytes, ...]]) -> int:
+        """Distinct anchors a firmware envelope touching ``components`` needs: the highest
+        per-component threshold among them, ``threshold`` for components without one."""
+        per = dict(self.component_thresholds)
+        return max((per.get(tuple(c), self.threshold) for c in components), default=self.threshold)
 
     def anchor_for(self, key: PublicKey) -> Anchor | None:
         return self._by_key.get(key)
@@ -94,12 +111,15 @@ class TrustPolicy:
     # --- wire form -------------------------------------------------------------------------
     def encode(self) -> bytes:
         """Deterministic CBOR record (what the anchor store and policy updates carry)."""
-        return encode({
+        out: dict[int, Any] = {
             P_VERSION: self.version,
             P_THRESHOLD: self.threshold,
             P_ADMIN_THRESHOLD: self.admin_threshold,
             P_ANCHORS: [a.to_cbor() for a in self.anchors],
-        })
+        }
+        if self.component_thresholds:
+            out[P_COMPONENT_THRESHOLDS] = [[list(c), k] for c, k in self.component_thresholds]
+        return encode(out)
 
     @classmethod
     def decode(cls, data: bytes, *, limits: Limits = DEFAULT_LIMITS) -> TrustPolicy:
@@ -107,9 +127,10 @@ class TrustPolicy:
         if len(data) > MAX_POLICY_SIZE:
             raise DecodeError(f"trust policy of {len(data)} bytes exceeds {MAX_POLICY_SIZE}", path="policy")
         top = decode(bytes(data), limits=limits, path="policy")
-        if not isinstance(top, Mapping) or set(top) != {P_VERSION, P_THRESHOLD, P_ADMIN_THRESHOLD, P_ANCHORS}:
-            raise DecodeError("a trust policy is {1: version, 2: threshold, 3: admin-threshold, 4: anchors}",
-                              path="policy")
+        required = {P_VERSION, P_THRESHOLD, P_ADMIN_THRESHOLD, P_ANCHORS}
+        if not isinstance(top, Mapping) or not required <= set(top) <= required | {P_COMPONENT_THRESHOLDS}:
+            raise DecodeError("a trust policy is {1: version, 2: threshold, 3: admin-threshold, 4: anchors, "
+                              "? 5: component-thresholds}", path="policy")
         raw = top[P_ANCHORS]
         if not isinstance(raw, Sequence) or isinstance(raw, (bytes, str)):
             raise DecodeError("anchors must be an array", path="policy/4")
@@ -119,7 +140,22 @@ class TrustPolicy:
         for key in (P_VERSION, P_THRESHOLD, P_ADMIN_THRESHOLD):
             if isinstance(top[key], bool) or not isinstance(top[key], int):
                 raise DecodeError("policy numbers are unsigned integers", path=f"policy/{key}")
-        return cls(top[P_VERSION], anchors, top[P_THRESHOLD], top[P_ADMIN_THRESHOLD])
+        per = _component_thresholds(top.get(P_COMPONENT_THRESHOLDS, ()))
+        return cls(top[P_VERSION], anchors, top[P_THRESHOLD], top[P_ADMIN_THRESHOLD], per)
+
+
+def _component_thresholds(value: Any) -> tuple[tuple[tuple[bytes, ...], int], ...]:
+    path = "policy/5"
+    if not isinstance(value, Sequence) or isinstance(value, (bytes, str)) or len(value) > MAX_COMPONENT_THRESHOLDS:
+        raise DecodeError(f"component thresholds are [* [component-id, uint]] (at most {MAX_COMPONENT_THRESHOLDS})",
+                          path=path)
+    out = []
+    for entry in value:
+        if (not isinstance(entry, Sequence) or isinstance(entry, (bytes, str)) or len(entry) != 2
+                or isinstance(entry[1], bool) or not isinstance(entry[1], int)):
+            raise DecodeError("a component threshold is [component-id, uint]", path=path)
+        out.append((component_id(entry[0], path), entry[1]))
+    return tuple(out)
 
 
 def _anchor(item: Any, path: str) -> Anchor:

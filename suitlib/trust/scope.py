@@ -3,7 +3,8 @@
 A :class:`Scope` with ``components=None`` (``classes=None``) does not restrict that axis.
 Delegation narrows scopes by intersection (draft-ietf-suit-trust-domains §5: a delegate never
 holds more rights than its delegator). The wire form is the private-use CWT claim documented
-in ``specs/TRUST-MODEL.md``: ``{? 1: [+ [* bstr]], ? 2: [+ bstr]}``.
+in ``specs/TRUST-MODEL.md``: ``{? 1: [* [* bstr]], ? 2: [* bstr]}`` (an empty list grants
+nothing on that axis).
 """
 
 from __future__ import annotations
@@ -95,7 +96,7 @@ class Scope:
             raise DecodeError(f"unknown scope key(s) {unknown!r}", path=path)
         components = classes = None
         if SCOPE_COMPONENTS in value:
-            components = frozenset(_component(c, f"{path}/1") for c in _entries(value[SCOPE_COMPONENTS], f"{path}/1"))
+            components = frozenset(component_id(c, f"{path}/1") for c in _entries(value[SCOPE_COMPONENTS], f"{path}/1"))
         if SCOPE_CLASSES in value:
             items = _entries(value[SCOPE_CLASSES], f"{path}/2")
             if not all(isinstance(c, bytes) for c in items):
@@ -105,14 +106,14 @@ class Scope:
 
 
 def _entries(value: Any, path: str) -> Sequence[Any]:
-    if not isinstance(value, Sequence) or isinstance(value, (bytes, str)) or not value:
-        raise DecodeError("expected a non-empty array", path=path)
+    if not isinstance(value, Sequence) or isinstance(value, (bytes, str)):
+        raise DecodeError("expected an array", path=path)
     if len(value) > MAX_SCOPE_ENTRIES:
         raise DecodeError(f"more than {MAX_SCOPE_ENTRIES} entries", path=path)
     return value
 
 
-def _component(value: Any, path: str) -> ComponentId:
+def component_id(value: Any, path: str) -> ComponentId:
     if (not isinstance(value, Sequence) or isinstance(value, (bytes, str))
             or not all(isinstance(p, bytes) for p in value)):
         raise DecodeError("a component identifier is an array of byte strings", path=path)

@@ -20,6 +20,7 @@ from suitlib.trust import (
     TrustedDevice,
     Scope,
     ScopeError,
+    ThresholdError,
     TrustPolicy,
     authorize,
     touched_components,
@@ -236,3 +237,31 @@ def test_per_component_numbers_keep_tenants_independent_and_still_refuse_rollbac
     replay = device.processor().update(old_app)
     assert isinstance(replay.error, RollbackError)
     assert platform.content(APP) == image(APP, 2)
+
+
+# --- per-component thresholds: the radio needs its vendor AND the operator ----------------------
+
+STRICT_RADIO = TrustPolicy(
+    1,
+    (anchor("owner", admin=True, scope=Scope.of(components=[])),
+     anchor("vendor-a", Scope.of(components=[RADIO])),
+     anchor("operator", Scope.of(components=[RADIO, APP])),
+     anchor("vendor-b", Scope.of(components=[APP]))),
+    threshold=1,
+    component_thresholds=((RADIO, 2),),
+)
+
+
+def test_radio_needs_vendor_and_operator_while_the_app_needs_its_vendor_only() -> None:
+    radio = dict(component=RADIO, components=BOTH)
+    with pytest.raises(ThresholdError):
+        authorize(firmware([signer("vendor-a")], **radio), STRICT_RADIO, now=NOW)
+    with pytest.raises(ThresholdError):
+        authorize(firmware([signer("operator")], **radio), STRICT_RADIO, now=NOW)
+    with pytest.raises(ScopeError):  # vendor B's signature does not count for the radio
+        authorize(firmware([signer("vendor-a"), signer("vendor-b")], **radio), STRICT_RADIO, now=NOW)
+    both = authorize(firmware([signer("vendor-a"), signer("operator")], **radio), STRICT_RADIO, now=NOW)
+    assert sorted(both.counted) == ["operator", "vendor-a"]
+    assert authorize(firmware([signer("vendor-b")], component=APP, components=BOTH), STRICT_RADIO,
+                     now=NOW).counted == ("vendor-b",)
+    assert TrustPolicy.decode(STRICT_RADIO.encode()) == STRICT_RADIO
