@@ -42,7 +42,8 @@ class SlotImageWriter:
         self.pending = bytearray()
         start = self.base + self.skip
         sector = self.flash.sector_at(start)
-        self.erased_end = start if sector.offset == start else sector.end
+        # a fresh write erases every sector it enters; a resumed one keeps the sector it resumes in
+        self.erased_end = start if self.skip == 0 or sector.offset == start else sector.end
         platform.begin_write()
         platform.writer = self
 

@@ -85,3 +85,26 @@ async def journey(tmp_path, kind: str, seed: int) -> None:
 @pytest.mark.parametrize("seed", [1, 2])
 def test_update_over_udp_survives_a_cut_in_each_phase(tmp_path, kind: str, seed: int) -> None:
     asyncio.run(asyncio.wait_for(journey(tmp_path, kind, seed), 60))
+
+
+async def chain(tmp_path) -> None:
+    """Update after update over a staging slot that still holds the previous image."""
+    old, new = corpus_pair(PAIR)
+    other, _ = corpus_pair("simba-due-programmer-0.8.0-to-0.9.0")
+    steps = [(full_release(new, 2, PROFILE, KEY), new), (full_release(other, 3, PROFILE, KEY), other),
+             (delta_release(other, old, 4, PROFILE, KEY), old), (full_release(new, 5, PROFILE, KEY), new)]
+    async with update_server(tmp_path) as server:
+        from suitlib.server.publish import publish
+
+        mote = Mote(PROFILE, f"coap://127.0.0.1:{server.port}", [KEY.public_key()], device_id="chain")
+        mote.provision(old, full_release(old, 1, PROFILE, KEY).envelope, 1)
+        for release, image in steps:
+            publish(server.store, server.db, release.envelope, payloads=(release.payload,))
+            assert await mote.run() == "updated"
+            assert mote.running_image() == image
+            assert mote.state().sequence == release.sequence
+        assert len(server.db.reports("chain")) == len(steps)
+
+
+def test_updates_in_a_row_over_a_used_staging_slot(tmp_path) -> None:
+    asyncio.run(asyncio.wait_for(chain(tmp_path), 60))
