@@ -47,9 +47,12 @@ from suitlib.processor.platform import ChunkSink, ComponentId, ComponentWriter, 
 ENCRYPTION_INFO = 19
 IMAGE_DIGEST = 3
 COPY_CHUNK = 4096
-DECRYPT_BATCH = 4096
-"""Ciphertext is decrypted in batches of this many bytes (one 4 KiB flash page): fewer, larger
-cipher calls; the RAM it costs is bounded by the batch."""
+DECRYPT_BATCH = 16384
+"""Ciphertext is decrypted in batches of this many bytes (four 4 KiB flash pages). Each cipher
+call has a fixed cost (≈ 4 µs for CTR, ≈ 7 µs for GCM in pycryptodome, about what 10 KiB of
+ciphertext costs), so fewer, larger calls; the RAM it costs is bounded by the batch (pending
+ciphertext plus one batch of plaintext). ``benchmarks/bench_decrypt.py`` compares 4, 16 and
+64 KiB."""
 
 DEFAULT_HASHES: Mapping[int, Callable[[], Any]] = {
     -16: hashlib.sha256,
