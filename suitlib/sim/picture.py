@@ -78,7 +78,7 @@ class SlotPainter:
         n1, n2, n3 = len(self.primary), len(self.secondary), len(self.scratch)
         x2 = left + n1 * cell + 24
         x3 = x2 + n2 * cell + 24
-        width = x3 + max(n3, 1) * cell + 20
+        width = max(x3 + max(n3, 1) * cell + 20, 20 + 9 * len(title))
         height = 70 + row * len(self.frames) + 40
         out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
                f'font-family="monospace" font-size="11">',
