@@ -176,7 +176,7 @@ class DeltaApplier:
     """Apply one patch into flash across any number of resets (see the module docstring)."""
 
     def __init__(self, flash: FlashDevice, layout: ApplyLayout, *,
-                 ram_budget: int = DEFAULT_LIMITS.patch_ram) -> None:
+                 ram_budget: int = DEFAULT_LIMITS.patch_ram, verify_first: bool = False) -> None:
         for name, region in (("source", layout.source), ("target", layout.target),
                              ("state", layout.state)):
             if region.offset < 0 or region.size < 0 or region.end > flash.size:
@@ -188,6 +188,9 @@ class DeltaApplier:
         self.flash = flash
         self.layout = layout
         self.ram_budget = ram_budget
+        self.verify_first = verify_first
+        """Sequential patches too get the dry run first, so a corrupt or truncated patch is
+        refused before the staging slot is touched (costs one more pass over the patch)."""
         self.log = CheckpointLog(flash, layout.state.offset, layout.state.size)
         self.meter = RamMeter()
         self.header: PatchHeader | None = None
@@ -322,6 +325,8 @@ class DeltaApplier:
             latest = None
         if ours:
             assert latest is not None
+            if plan is None:
+                self._check_source(header)  # the source slot is never written: check every boot
             self._resume_from(header, latest)
             return
         if (latest is not None and latest.phase in (PHASE_SHIFT, PHASE_WRITE, PHASE_VERIFIED)
@@ -330,7 +335,7 @@ class DeltaApplier:
                 "the slot holds a partly applied in-place update of another patch",
                 hint="finish that update first (feed its patch again)")
         self._check_source(header)
-        if plan is not None:
+        if plan is not None or self.verify_first:
             self._mode = "verify"
             self._hash = hashlib.sha256()
             return
@@ -363,8 +368,7 @@ class DeltaApplier:
     def _shift(self, header: PatchHeader, moved: int) -> None:
         """Move the source up by the plan's shift, top segment first (§5.1)."""
         plan = header.in_place
-        assert plan is not None
-        if not plan.shift or not header.source_size:
+        if plan is None or not plan.shift or not header.source_size:
             return
         seg = plan.segment_size
         base = self.layout.source.offset
@@ -450,9 +454,9 @@ class _MeteredDecoder(ChunkDecoder):
 
 def apply_to_flash(flash: FlashDevice, layout: ApplyLayout, patch: bytes, *,
                    ram_budget: int = DEFAULT_LIMITS.patch_ram, block: int = 1024,
-                   max_passes: int = 3) -> DeltaApplier:
+                   max_passes: int = 3, verify_first: bool = False) -> DeltaApplier:
     """Drive a :class:`DeltaApplier` over ``patch`` delivered in ``block``-byte pieces."""
-    applier = DeltaApplier(flash, layout, ram_budget=ram_budget)
+    applier = DeltaApplier(flash, layout, ram_budget=ram_budget, verify_first=verify_first)
     for _ in range(max_passes):
         applier.begin_pass()
         for pos in range(0, len(patch), block):

@@ -57,14 +57,15 @@ def outside(setup: Setup, flash: FlashEmulator) -> bytes:
 def sweep(setup: Setup, old: bytes, new: bytes, patch: bytes, *,
           modes: tuple[tuple[str | None, bool], ...] = ((None, False), ("prefix", False),
                                                         ("bits", True)),
-          stride: int = 1, block: int = 512) -> tuple[int, list[str]]:
+          stride: int = 1, block: int = 512, verify_first: bool = False) -> tuple[int, list[str]]:
     """Cut the power before/inside every ``stride``-th flash op of a full apply, in each mode,
     then reboot and resume. Returns ``(fault points tried, failure ids)``."""
     flash = fresh_flash(setup, old)
     before_outside = outside(setup, flash)
     snap = flash.snapshot()
     first = flash.ops
-    apply_to_flash(flash, setup.layout, patch, ram_budget=setup.ram_budget, block=block)
+    apply_to_flash(flash, setup.layout, patch, ram_budget=setup.ram_budget, block=block,
+                   verify_first=verify_first)
     total = flash.ops - first
     failures: list[str] = []
     tried = 0
@@ -76,13 +77,14 @@ def sweep(setup: Setup, old: bytes, new: bytes, patch: bytes, *,
             flash.restore(snap)
             flash.arm(plan)
             try:
-                apply_to_flash(flash, setup.layout, patch, ram_budget=setup.ram_budget, block=block)
+                apply_to_flash(flash, setup.layout, patch, ram_budget=setup.ram_budget, block=block,
+                   verify_first=verify_first)
             except PowerLoss:
                 flash.power_cycle()
                 flash.arm(None)
                 try:
                     apply_to_flash(flash, setup.layout, patch, ram_budget=setup.ram_budget,
-                                   block=block)
+                                   block=block, verify_first=verify_first)
                 except Exception as exc:  # noqa: BLE001 - reported as a failure id
                     failures.append(f"{fid}: resume raised {type(exc).__name__}: {exc}")
                     continue

@@ -127,8 +127,10 @@ def test_wrong_source_is_refused(pair) -> None:  # type: ignore[no-untyped-def]
             apply_patch(new, patch)
 
 
-@pytest.mark.parametrize("in_place", [False, True], ids=["sequential", "in-place"])
-def test_flash_applier_writes_nothing_outside_staging(pair, in_place: bool) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize("in_place,verify_first", [(False, False), (False, True), (True, False)],
+                         ids=["sequential", "sequential-verify-first", "in-place"])
+def test_flash_applier_writes_nothing_outside_staging(pair, in_place: bool,  # type: ignore[no-untyped-def]
+                                                      verify_first: bool) -> None:
     old, new, seq, inp = pair
     setup = setup_for("nrf52840", in_place=in_place)
     base = seq if not in_place else inp
@@ -146,10 +148,11 @@ def test_flash_applier_writes_nothing_outside_staging(pair, in_place: bool) -> N
         before = outside(setup, flash)
         ops = flash.ops
         with pytest.raises(error):
-            apply_to_flash(flash, setup.layout, patch, ram_budget=setup.ram_budget)
+            apply_to_flash(flash, setup.layout, patch, ram_budget=setup.ram_budget,
+                           verify_first=verify_first)
         assert outside(setup, flash) == before, name
-        if in_place:
-            assert flash.ops == ops, f"{name}: an in-place patch wrote before it was verified"
+        if in_place or verify_first:
+            assert flash.ops == ops, f"{name}: a write happened before the patch was verified"
             assert flash.dump(setup.layout.source.offset, len(old)) == old
 
 

@@ -38,6 +38,16 @@ def test_cut_at_every_op_small(load_pair, profile: str, in_place: bool) -> None:
     assert tried > 6 and failures == []
 
 
+def test_sequential_verify_first_survives_cuts(load_pair) -> None:
+    old, new = load_pair(PAIR)
+    old, new = old[:12 * 1024], new[:12 * 1024]
+    patch = _patch(old, new, False)
+    setup = setup_for("stm32l4", in_place=False)
+    tried, failures = sweep(setup, old, new, patch, modes=((None, False), ("bits", True)),
+                            stride=2, verify_first=True)
+    assert tried > 10 and failures == []
+
+
 @pytest.mark.parametrize("in_place", [False, True], ids=["sequential", "in-place"])
 def test_second_cut_during_recovery(load_pair, in_place: bool) -> None:
     """F4: the resume itself is cut (torn), then a third boot finishes the job."""
