@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from suitlib.errors import UnsupportedError
+
 try:  # C-backed suffix array; the creator's one heavy dependency.
     from pydivsufsort import divsufsort as _divsufsort
     from pydivsufsort import kasai as _kasai
@@ -43,7 +45,8 @@ def _nearest_source_lcp(lcp_prev: np.ndarray, is_src: np.ndarray, sa: np.ndarray
 
 def _suffix_array(text: bytes) -> tuple[np.ndarray, np.ndarray]:
     if _divsufsort is None:
-        raise ImportError("the delta creator needs pydivsufsort (pip install pydivsufsort)")
+        raise UnsupportedError("creating delta patches needs the pydivsufsort package",
+                               hint="pip install pydivsufsort (applying patches does not)")
     arr = np.frombuffer(text, dtype=np.uint8).copy()
     sa = _divsufsort(arr)
     lcp = _kasai(arr, sa)
