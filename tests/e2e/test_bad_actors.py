@@ -94,3 +94,24 @@ def test_a_failed_self_test_is_reverted_and_reported(tmp_path, verdict: str) -> 
     assert mote.bootloader.stored_counter(mote.boot_flash) == 1  # never advanced to the bad image
     assert len(reports) == 1
     assert reports[0][4][5] == INVOKE and reports[0][4][7] == ReportReason.OPERATION_FAILED
+
+
+def test_a_patch_needing_more_ram_than_the_device_allows_is_refused_before_any_write(tmp_path) -> None:
+    # nrf52832: 8 KB applier budget; the patch is made for 32 KB
+    first = full_release(OLD, 1, "nrf52832", KEY)
+    release = delta_release(OLD, NEW, 2, "nrf52832", KEY, ram=32 * 1024)
+
+    async def go():
+        async with update_server(tmp_path, release) as server:
+            mote = Mote("nrf52832", f"coap://127.0.0.1:{server.port}", [KEY.public_key()], device_id="small")
+            mote.provision(OLD, first.envelope, 1)
+            await mote.run()
+            return mote, [decode_report(server.db.report_body(r["id"])) for r in server.db.reports("small")]
+
+    mote, reports = asyncio.run(asyncio.wait_for(go(), 60))
+    assert mote.state().outcome == "refused" and "DeltaRamError" in mote.state().reason
+    assert mote.running_image() == OLD
+    secondary = mote.layout.secondary
+    # refused when the patch header arrived: nothing was written to the staging slot
+    assert mote.flash.dump(secondary.offset, secondary.capacity).count(mote.flash.erase_value) == secondary.capacity
+    assert len(reports) == 1 and reports[0][4][7] == ReportReason.OPERATION_FAILED
