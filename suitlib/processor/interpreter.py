@@ -105,6 +105,16 @@ CONSUMES: dict[int, tuple[int, ...]] = {
 }
 
 GLOBAL_PARAMS = frozenset({_P.STRICT_ORDER, _P.SOFT_FAILURE})
+_PARAMETER_DIRECTIVES = frozenset({
+    _C.DIRECTIVE_SET_COMPONENT_INDEX, _C.DIRECTIVE_OVERRIDE_PARAMETERS, _C.DIRECTIVE_SET_PARAMETERS,
+})
+"""Directives that run once, whatever the component index (they set the index or parameters)."""
+_NESTING_DIRECTIVES = frozenset({
+    _C.DIRECTIVE_TRY_EACH, _C.DIRECTIVE_RUN_SEQUENCE, _C.DIRECTIVE_OVERRIDE_MULTIPLE, _C.DIRECTIVE_COPY_PARAMS,
+})
+_SUCCESS_BITS = (ReportingPolicy.RECORD_ON_SUCCESS, ReportingPolicy.SYSINFO_ON_SUCCESS)
+_FAILURE_BITS = (ReportingPolicy.RECORD_ON_FAILURE, ReportingPolicy.SYSINFO_ON_FAILURE)
+_ON_SUCCESS = ReportingPolicy.RECORD_ON_SUCCESS | ReportingPolicy.SYSINFO_ON_SUCCESS
 TRANSFORMING_PARAMS = (_P.ENCRYPTION_INFO,)
 """Parameters that would change what fetch/copy/write store; refused until implemented."""
 
@@ -260,6 +270,7 @@ class Interpreter:
         self.components: tuple[ComponentId, ...] = program.components
         self.records: list[Record | SystemInfo] = []
         self.commands_executed = 0
+        self._max_commands = limits.max_commands
         self.failure_at: Where | None = None
         # per-procedure state: which components hold verified content, at which generation
         self.verified: dict[int, int] = {}
@@ -322,8 +333,9 @@ class Interpreter:
             self.index, self.soft_failure, self.depth = saved
 
     def _count(self) -> None:
-        self.commands_executed += 1
-        if self.commands_executed > self.limits.max_commands:
+        executed = self.commands_executed + 1
+        self.commands_executed = executed
+        if executed > self._max_commands:
             raise LimitExceededError(
                 f"more than {self.limits.max_commands} commands executed",
                 limit=self.limits.max_commands,
@@ -333,28 +345,29 @@ class Interpreter:
     def _execute(self, section: int, offset: int, command: Any) -> None:
         code = command.code
         argument = command.argument
-        if code == _C.DIRECTIVE_SET_COMPONENT_INDEX:
+        if code in _PARAMETER_DIRECTIVES:
             self._count()
-            self._set_component_index(argument)
-            return
-        if code in (_C.DIRECTIVE_OVERRIDE_PARAMETERS, _C.DIRECTIVE_SET_PARAMETERS):
-            self._count()
-            self._set_parameters(argument, override=code == _C.DIRECTIVE_OVERRIDE_PARAMETERS)
+            if code == _C.DIRECTIVE_SET_COMPONENT_INDEX:
+                self._set_component_index(argument)
+            else:
+                self._set_parameters(argument, override=code == _C.DIRECTIVE_OVERRIDE_PARAMETERS)
             return
         selection = self.index
         indices = (selection,) if type(selection) is int else tuple(self._selected())
+        policy = argument if type(argument) is int else 0  # the reporting policy of a plain command
         for index in indices:
             self._count()
             where = Where(section, offset, index, code)
             try:
-                if code == _C.DIRECTIVE_TRY_EACH:
-                    self._try_each(section, argument, index)
-                elif code == _C.DIRECTIVE_RUN_SEQUENCE:
-                    self._run_sequence(section, argument, index)
-                elif code == _C.DIRECTIVE_OVERRIDE_MULTIPLE:
-                    self._override_multiple(argument)
-                elif code == _C.DIRECTIVE_COPY_PARAMS:
-                    self._copy_params(argument, index)
+                if code in _NESTING_DIRECTIVES:
+                    if code == _C.DIRECTIVE_TRY_EACH:
+                        self._try_each(section, argument, index)
+                    elif code == _C.DIRECTIVE_RUN_SEQUENCE:
+                        self._run_sequence(section, argument, index)
+                    elif code == _C.DIRECTIVE_OVERRIDE_MULTIPLE:
+                        self._override_multiple(argument)
+                    else:
+                        self._copy_params(argument, index)
                 else:
                     self._simple(code, argument, index, where)
             except _ConditionFailure as failure:
@@ -371,13 +384,14 @@ class Interpreter:
                 if code in CONDITIONS and isinstance(error, (ConditionFailedError, UnsupportedConditionError)):
                     self._record(where, argument, success=False)
                     raise _ConditionFailure(error, self.soft_failure) from None
-                self._record(where, argument if isinstance(argument, int) else 0, success=False)
+                self._record(where, policy, success=False)
                 raise
             else:
                 self.failure_at = None
                 if self.trace is not None:
                     self.trace(TraceEvent(self.depth, where, True, ""))
-                self._record(where, argument if isinstance(argument, int) else 0, success=True)
+                if policy & _ON_SUCCESS:
+                    self._record(where, policy, success=True)
 
     # --- flow control ------------------------------------------------------------------------
     def _set_component_index(self, argument: Any) -> None:
@@ -405,7 +419,7 @@ class Interpreter:
         if cached is None or cached[0] is not argument:
             if type(argument) is not Parameters and not isinstance(argument, Mapping):
                 raise ValidationError("parameters argument must be a map", reason=8)
-            items = dict(argument.items())
+            items = {key: argument[key] for key in argument}
             per_component = {k: v for k, v in items.items() if k not in GLOBAL_PARAMS}
             cached = (argument, items, per_component, _P.SOFT_FAILURE in items, _P.STRICT_ORDER in items)
             self._maps[id(argument)] = cached
@@ -843,10 +857,9 @@ class Interpreter:
 
     # --- reporting ---------------------------------------------------------------------------
     def _record(self, where: Where, policy: Any, *, success: bool) -> None:
-        if not isinstance(policy, int) or isinstance(policy, bool):
+        if type(policy) is not int:  # bool and non-int arguments carry no reporting policy
             return
-        record_bit = ReportingPolicy.RECORD_ON_SUCCESS if success else ReportingPolicy.RECORD_ON_FAILURE
-        sysinfo_bit = ReportingPolicy.SYSINFO_ON_SUCCESS if success else ReportingPolicy.SYSINFO_ON_FAILURE
+        record_bit, sysinfo_bit = _SUCCESS_BITS if success else _FAILURE_BITS
         if policy & record_bit:
             self.records.append(
                 Record(
