@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
 from suitlib.sim.fleet import FleetConfig, run_fleet
 
 from tests.e2e.support import corpus_pair
@@ -26,3 +28,14 @@ def test_fleet_of_24_motes_at_10_percent_loss() -> None:
     for m in result.motes:
         results = [r[4] is True for r in m.reports]
         assert results == {"updated": [True], "reverted": [False], "current": []}[m.outcome], m
+
+
+@pytest.mark.slow
+def test_fleet_of_100_motes_at_10_percent_loss_with_full_sized_images() -> None:
+    old, new = corpus_pair("mbed-blinky-k64f")
+    cfg = FleetConfig(motes=100, loss=0.1, seed=11, old=old, new=new, fail_share=0.1, cut_share=0.5,
+                      ack_timeout=0.3)
+    result = asyncio.run(asyncio.wait_for(run_fleet(cfg), 600))
+    assert result.problems == []
+    assert result.count("failed") == 0 and result.count("updated") >= 30
+    assert result.server_reports == result.count("updated") + result.count("reverted")
