@@ -329,7 +329,10 @@ class DeltaApplier:
                 self._check_source(header)  # the source slot is never written: check every boot
             self._resume_from(header, latest)
             return
-        if (latest is not None and latest.phase in (PHASE_SHIFT, PHASE_WRITE, PHASE_VERIFIED)
+        # Only a shift or write in progress has touched the slot (a verified record means the
+        # slot still holds its whole source: the shift erases source segments only after it
+        # recorded their move); the source digest check below decides in that case.
+        if (latest is not None and latest.phase in (PHASE_SHIFT, PHASE_WRITE)
                 and plan is not None):
             raise DeltaSourceMismatchError(
                 "the slot holds a partly applied in-place update of another patch",

@@ -199,20 +199,32 @@ def test_another_patch_half_applied_in_place_is_not_overwritten(pair) -> None:  
     from suitlib.flash import FaultPlan, PowerLoss
 
     old, new, _, inp = pair
+    other_new = new[:-100] + b"\x5a" * 100
+    other = create_patch(old, other_new, CreateOptions(in_place=True))
     setup = setup_for("nrf52840", in_place=True)
+    # Op 30 is inside the shift, after source segments were recorded as moved and one was
+    # overwritten: the slot no longer holds a whole source image.
     flash = fresh_flash(setup, old)
-    flash.arm(FaultPlan.cut(flash.ops + 12))
+    flash.arm(FaultPlan.cut(flash.ops + 30))
     with pytest.raises(PowerLoss):
         apply_to_flash(flash, setup.layout, inp)
     flash.power_cycle()
     flash.arm(None)
-    other = create_patch(old, new[:-100] + b"\x5a" * 100, CreateOptions(in_place=True))
     ops = flash.ops
     with pytest.raises(DeltaSourceMismatchError):
         apply_to_flash(flash, setup.layout, other)
     assert flash.ops == ops
     apply_to_flash(flash, setup.layout, inp)
     assert flash.dump(setup.layout.target.offset, len(new)) == new
+    # Op 12: verified, and only flash above the image was touched: another patch may start.
+    flash = fresh_flash(setup, old)
+    flash.arm(FaultPlan.cut(flash.ops + 12))
+    with pytest.raises(PowerLoss):
+        apply_to_flash(flash, setup.layout, inp)
+    flash.power_cycle()
+    flash.arm(None)
+    apply_to_flash(flash, setup.layout, other)
+    assert flash.dump(setup.layout.target.offset, len(other_new)) == other_new
 
 
 @given(st.data())
