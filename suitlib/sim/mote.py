@@ -125,6 +125,7 @@ class Mote:
         self.class_uuid = class_id(self.device_class)
         self._t0 = time.monotonic()
         self._store: st.StateStore | None = None
+        self._new_sequence: int | None = None
 
     # --- helpers ----------------------------------------------------------------------------
 
@@ -239,7 +240,6 @@ class Mote:
         self._event("install", f"envelope {digest.hex()[:12]}, {len(envelope)} B")
         result = await self._process(envelope)
         FlashResumeStore(self.flash, *self.resume_region).clear()  # the download is over either way
-        state = store.load() or state  # the processor may have stored a sequence number
         if not result.ok:
             error = result.error
             reason = f"{type(error).__name__}: {error.message}" if error is not None else "refused"
@@ -255,7 +255,8 @@ class Mote:
                                                success=False), ReportReason.OPERATION_FAILED),
                         report.reference_uri)
         state = state.but(phase=st.PENDING, ok_report=report.encode(), revert_report=failed.encode(),
-                          handled=(state.handled + (digest,))[-8:])
+                          handled=(state.handled + (digest,))[-8:],
+                          sequence=self._new_sequence if self._new_sequence is not None else state.sequence)
         store.save(state)
         self.bootloader.set_pending(self.boot_flash, permanent=False)
         store.save(state.but(phase=st.REQUESTED))
@@ -292,13 +293,16 @@ class Mote:
         loop = asyncio.get_running_loop()
         store = self.store()
         slot, primary = self.layout.secondary, self.layout.primary
+        self._new_sequence = None
         fetcher = _LoopFetcher(self, loop, hashlib.sha256(envelope).digest())
 
         def load() -> int | None:
             return (store.load() or st.AgentState()).sequence
 
         def save(value: int) -> None:
-            store.save((store.load() or st.AgentState()).but(sequence=value))
+            # committed with the pending record, once the candidate is complete: a cut before
+            # that must not leave the device refusing its own update as a rollback
+            self._new_sequence = value
 
         platform = MotePlatform(
             self.flash, image_base=slot.offset + self.header_size,
