@@ -18,7 +18,9 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from suitlib.delta.body import ChunkDecoder
 from suitlib.delta.checkpoint import (
@@ -39,10 +41,8 @@ from suitlib.delta.errors import (
 )
 from suitlib.delta.format import (
     APPLIER_STATE,
-    DECODE_WINDOW,
     LZMA_DECODER_STATE,
     MAP_ENTRY_BYTES,
-    MAX_HEADER_SIZE,
     SOURCE_BUFFER,
     PatchHeader,
     applier_ram,
@@ -118,7 +118,7 @@ class _Writer:
     buffers less than one write unit, and reports every completed sector."""
 
     def __init__(self, flash: FlashDevice, base: int, start: int, meter: RamMeter,
-                 on_sector_done) -> None:  # type: ignore[no-untyped-def]
+                 on_sector_done: Callable[[int], None]) -> None:
         self.flash = flash
         self.base = base
         self.pos = start
@@ -444,7 +444,7 @@ class DeltaApplier:
 class _MeteredDecoder(ChunkDecoder):
     """A chunk decoder that reports the size of its partial-command buffer."""
 
-    def __init__(self, meter: RamMeter, **kw) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, meter: RamMeter, **kw: Any) -> None:
         super().__init__(**kw)
         self._meter = meter
 
@@ -469,5 +469,4 @@ def apply_to_flash(flash: FlashDevice, layout: ApplyLayout, patch: bytes, *,
     raise DeltaError("the patch did not complete in the expected number of passes")
 
 
-__all__ = ["ApplyLayout", "DeltaApplier", "RamMeter", "Region", "apply_to_flash",
-           "DECODE_WINDOW", "MAX_HEADER_SIZE"]
+__all__ = ["ApplyLayout", "DeltaApplier", "RamMeter", "Region", "apply_to_flash"]
