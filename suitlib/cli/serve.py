@@ -40,8 +40,13 @@ def parse_bind(text: str) -> tuple[str, int]:
 @click.option("--rate", default=500.0, show_default=True, type=float,
               help="Requests/s allowed per source address (0 = no limit); above: 4.29.")
 @click.option("--burst", default=1000.0, show_default=True, type=float)
+@click.option("--oscore", "oscore", default=None, type=click.Path(dir_okay=False, exists=True),
+              help="aiocoap credentials JSON with OSCORE contexts (RFC 8613).")
+@click.option("--require-auth", is_flag=True,
+              help="Refuse requests not protected by OSCORE (4.01), except /.well-known/core.")
 @click.pass_context
-def serve(ctx: click.Context, store_dir: str, bind: str, rate: float, burst: float) -> None:
+def serve(ctx: click.Context, store_dir: str, bind: str, rate: float, burst: float,
+          oscore: str | None, require_auth: bool) -> None:
     """Serve manifests, payloads and the report sink over CoAP until SIGINT/SIGTERM."""
     from suitlib.server.app import ServerLimits, UpdateServer
 
@@ -49,7 +54,8 @@ def serve(ctx: click.Context, store_dir: str, bind: str, rate: float, burst: flo
     quiet = bool(ctx.obj and ctx.obj.get("quiet"))
 
     async def run() -> None:
-        server = UpdateServer(store_dir, ServerLimits(rate=rate, burst=burst))
+        server = UpdateServer(store_dir, ServerLimits(rate=rate, burst=burst),
+                              oscore_credentials=oscore, require_auth=require_auth)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
@@ -59,6 +65,9 @@ def serve(ctx: click.Context, store_dir: str, bind: str, rate: float, burst: flo
         except OSError as exc:
             server.db.close()
             raise InputError(f"cannot bind {host}:{port}: {exc.strerror or exc}") from None
+        except BaseException:
+            server.db.close()
+            raise
         if not quiet:
             shown = f"[{host}]" if ":" in host else host
             click.echo(f"listening on coap://{shown}:{bound}", err=True)

@@ -7,11 +7,14 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import aiocoap
 
+from suitlib.errors import InputError, UnsupportedError
 from suitlib.server.db import UpdateDB
 from suitlib.server.site import LinkResource, ManifestResource, PayloadResource, ReportResource
 from suitlib.server.store import ContentStore
@@ -47,10 +50,26 @@ def open_store(store_dir: str | Path) -> tuple[ContentStore, UpdateDB]:
 class UpdateServer:
     """``suit serve`` as an object (tests and benchmarks start it in-process)."""
 
-    def __init__(self, store_dir: str | Path, limits: ServerLimits = ServerLimits()) -> None:
+    def __init__(
+        self,
+        store_dir: str | Path,
+        limits: ServerLimits = ServerLimits(),
+        *,
+        oscore_credentials: str | Path | None = None,
+        require_auth: bool = False,
+    ) -> None:
+        """``oscore_credentials``: an aiocoap credentials JSON file (RFC 8613 contexts, see
+        specs/COAP-TRANSPORT.md §Security); ``require_auth`` refuses unprotected requests."""
+        if require_auth and oscore_credentials is None:
+            raise InputError("requiring authentication needs OSCORE credentials",
+                             hint="pass --oscore CREDENTIALS.json")
         self.limits = limits
+        self.oscore_credentials = oscore_credentials
+        self.site = GuardedSite(
+            TokenBucket(limits.rate, limits.burst) if limits.rate > 0 else None,
+            require_auth=require_auth,
+        )
         self.store, self.db = open_store(store_dir)
-        self.site = GuardedSite(TokenBucket(limits.rate, limits.burst) if limits.rate > 0 else None)
         self.manifests = ManifestResource(self.db, self.store)
         self.payloads = PayloadResource(self.store)
         self.reports = ReportResource(self.db)
@@ -64,9 +83,29 @@ class UpdateServer:
         self._poller: asyncio.Task[None] | None = None
         self._generation = -1
 
+    def _oscore(self) -> tuple[Any, Any]:
+        """(outer site, server credentials) with OSCORE, or (site, None) without."""
+        if self.oscore_credentials is None:
+            return self.site, None
+        try:
+            from aiocoap.credentials import CredentialsMap
+            from aiocoap.oscore_sitewrapper import OscoreSiteWrapper
+        except ImportError:  # pragma: no cover - depends on the installed extra
+            raise UnsupportedError("OSCORE needs aiocoap's oscore extra",
+                                   hint="pip install 'aiocoap[oscore]'") from None
+        path = Path(self.oscore_credentials)
+        try:
+            spec = json.loads(path.read_text(encoding="utf-8"))
+            creds = CredentialsMap()
+            creds.load_from_dict(spec)
+        except (OSError, ValueError, TypeError, KeyError) as exc:
+            raise InputError(f"cannot load OSCORE credentials {path}: {exc}") from None
+        return OscoreSiteWrapper(self.site, creds), creds
+
     async def start(self, bind: tuple[str, int] = ("::", 5683)) -> int:
+        site, creds = self._oscore()
         self.context = await aiocoap.Context.create_server_context(
-            self.site, bind=bind, transports=["udp6"]
+            site, bind=bind, transports=["udp6"], server_credentials=creds
         )
         bound_deduplication(
             self.context, max_entries=self.limits.dedup_entries, lifetime=self.limits.dedup_lifetime

@@ -260,15 +260,28 @@ class TokenBucket:
 
 
 class GuardedSite(resource.Site):
-    """A Site that answers 4.29 Too Many Requests (with Max-Age) to an address over its rate."""
+    """A Site that answers 4.29 Too Many Requests (with Max-Age) to an address over its rate,
+    and, with ``require_auth``, 4.01 Unauthorized to requests that carry no authenticated
+    claims (i.e. were not OSCORE-protected), except for ``/.well-known/core``."""
 
-    def __init__(self, limiter: TokenBucket | None = None) -> None:
+    PUBLIC = ((".well-known", "core"),)
+
+    def __init__(self, limiter: TokenBucket | None = None, *, require_auth: bool = False) -> None:
         super().__init__()
         self.limiter = limiter
+        self.require_auth = require_auth
         self.throttled = 0
+        self.refused = 0
 
     async def render_to_pipe(self, pipe: object) -> None:
         request = pipe.request  # type: ignore[attr-defined]
+        if self.require_auth and tuple(request.opt.uri_path) not in self.PUBLIC:
+            claims = getattr(request.remote, "authenticated_claims", None)
+            if not claims:
+                self.refused += 1
+                m = Message(code=Code.UNAUTHORIZED, payload=b"OSCORE required")
+                pipe.add_response(m, is_last=True)  # type: ignore[attr-defined]
+                return
         if self.limiter is not None:
             wait = self.limiter.take(remote_host(request))
             if wait > 0:
