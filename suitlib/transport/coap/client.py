@@ -85,14 +85,20 @@ class CoapUri:
 
     @classmethod
     def parse(cls, uri: str) -> CoapUri:
-        parts = urlsplit(uri)
+        """Split a ``coap://host[:port]/path?query`` URI (RFC 7252 §6.4); typed errors only."""
+        try:
+            parts = urlsplit(uri)
+            port = parts.port
+            host = parts.hostname
+        except ValueError as exc:
+            raise TransferFailedError(f"malformed URI {uri!r}: {exc}", hint="use coap://HOST:PORT/PATH") from None
         if parts.scheme != "coap":
             raise TransferFailedError(f"unsupported URI scheme in {uri!r}", hint="use coap://HOST:PORT/PATH")
-        if not parts.hostname:
+        if not host:
             raise TransferFailedError(f"no host in {uri!r}")
         path = tuple(unquote(p) for p in parts.path.split("/")[1:] if p != "") if parts.path else ()
         query = tuple(unquote(q) for q in parts.query.split("&") if q) if parts.query else ()
-        return cls(parts.hostname, parts.port or DEFAULT_PORT, path, query)
+        return cls(host, port or DEFAULT_PORT, path, query)
 
 
 class _Timeout(Exception):
