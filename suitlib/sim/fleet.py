@@ -29,7 +29,7 @@ from suitlib.processor import decode_report
 from suitlib.server.app import ServerLimits, UpdateServer, open_store
 from suitlib.server.publish import publish
 from suitlib.sim.manufacturer import Release, delta_release, full_release
-from suitlib.sim.mote import INVOKE, Mote
+from suitlib.sim.mote import INVOKE, RETRY, Mote
 from suitlib.sim.relay import LossyRelay
 from suitlib.transport.coap.client import Timing
 
@@ -167,6 +167,12 @@ async def run_fleet(cfg: FleetConfig, *, store: Path | None = None, server_port:
         started = time.monotonic()
         try:
             info["result"] = await mote.run()
+            polls = 1
+            while info["result"] == RETRY and polls < 6:  # the next poll, after a back-off
+                await asyncio.sleep(cfg.ack_timeout * 2 ** polls)
+                polls += 1
+                info["result"] = await mote.run()
+            info["polls"] = polls
         except (Exception, PowerLoss) as exc:  # noqa: BLE001 - a failed mote is counted, not fatal
             info["result"] = "failed"
             info["error"] = f"{type(exc).__name__}: {exc}"

@@ -46,6 +46,9 @@ STORAGE_SECTORS = 6
 2 for the delta applier's checkpoints, 2 for the download resume record."""
 
 SELFTEST_RESULTS = ("pass", "fail", "hang")
+RETRY = "retry"
+"""What :meth:`Mote.run` returns when the server could not be reached or a transfer failed:
+nothing is lost, the next run (the next poll) carries on."""
 INVOKE = 23  # suit-directive-invoke: the command a failed self-test is reported against
 
 
@@ -163,7 +166,8 @@ class Mote:
     # --- the life of the mote ---------------------------------------------------------------
 
     async def run(self, *, max_boots: int = 50) -> str:
-        """Boot and work until the agent has nothing left to do; returns the final outcome."""
+        """Boot and work until the agent has nothing left to do; returns the final outcome
+        (``updated``, ``reverted``, ``refused``, ``idle``) or :data:`RETRY`."""
         for _ in range(max_boots):
             try:
                 self._boot()
@@ -173,6 +177,9 @@ class Mote:
             except _Reboot:
                 self._event("reset")
                 continue
+            except TransportError as exc:
+                self._event("offline", exc.message)
+                return RETRY
             except PowerLoss as cut:
                 self.stats.power_cuts += 1
                 if not self.flash.powered:
@@ -239,7 +246,12 @@ class Mote:
             store.save(state)
         self._event("install", f"envelope {digest.hex()[:12]}, {len(envelope)} B")
         result = await self._process(envelope)
-        FlashResumeStore(self.flash, *self.resume_region).clear()  # the download is over either way
+        if isinstance(result.error, TransportError):
+            # the server or the link failed, not the update: keep the state and the resume
+            # record (a later attempt continues the download) and try again at the next poll
+            self._event("transfer-failed", result.error.message)
+            raise result.error
+        FlashResumeStore(self.flash, *self.resume_region).clear()  # the download is over
         if not result.ok:
             error = result.error
             reason = f"{type(error).__name__}: {error.message}" if error is not None else "refused"

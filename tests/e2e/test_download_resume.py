@@ -67,3 +67,41 @@ async def network_cut(tmp_path) -> None:
 
 def test_full_image_download_resumes_after_a_cut_at_a_network_block(tmp_path) -> None:
     asyncio.run(asyncio.wait_for(network_cut(tmp_path), 60))
+
+
+async def server_goes_away(tmp_path) -> None:
+    """The link goes dead mid-download: the mote keeps what it has and, when the link is back,
+    continues the same download instead of refusing the update."""
+    from suitlib.sim.mote import RETRY
+    from suitlib.sim.relay import LossyRelay
+    from suitlib.transport.coap.client import Timing
+
+    first, second = full_release(OLD, 1, PROFILE, KEY), full_release(NEW, 2, PROFILE, KEY)
+    async with update_server(tmp_path, second) as server:
+        relay = LossyRelay(("127.0.0.1", server.port))
+        port = await relay.start()
+        try:
+            mote = Mote(PROFILE, f"coap://127.0.0.1:{port}", [KEY.public_key()], window=1,
+                        timing=Timing(ack_timeout=0.05, max_retransmit=1, reissues=0, max_wait_separate=0.5))
+            mote.provision(OLD, first.envelope, 1)
+
+            def on_progress(received: int, total) -> None:  # type: ignore[no-untyped-def]
+                if received >= 20_000:
+                    relay.loss = 1.0  # every datagram is lost from here on
+
+            mote.on_progress = on_progress
+            assert await mote.run() == RETRY
+            assert mote.state().phase == "installing" and mote.running_image() == OLD
+            relay.loss = 0.0
+            mote.on_progress = None
+            assert await mote.run() == "updated"
+            assert mote.running_image() == NEW
+            resumed = [e for e in mote.events if e.kind == "resumed"]
+            assert resumed and int(resumed[0].detail.split(" B")[0].replace(",", "")) >= 16_000
+            assert len(server.db.reports()) == 1
+        finally:
+            relay.close()
+
+
+def test_a_transfer_that_fails_is_resumed_at_the_next_poll(tmp_path) -> None:
+    asyncio.run(asyncio.wait_for(server_goes_away(tmp_path), 60))
