@@ -137,6 +137,7 @@ NARRATION = {
     "reported": "SUIT report posted to the server ({detail})",
     "refused": "refused: {detail}",
     "resumed": "resumes its download: {detail}",
+    "transfer-failed": "transfer failed ({detail}); it will continue at the next poll",
     "power-cut": "[bold red]POWER CUT[/bold red] ({detail})",
 }
 

@@ -52,7 +52,8 @@ def mote(profile: str, server: str, trust: tuple[str, ...], flash_file: str | No
     """Boot one mote, let its agent update it from SERVER, print the outcome.
 
     A new flash (no --flash, or a missing file) is factory-programmed with --image and
-    --envelope first.
+    --envelope first. Exit status: 0 updated or nothing to do, 1 refused or reverted, 3 the
+    server could not be reached (run again: the download continues).
     """
     from suitlib.cose import load_public_pem
     from suitlib.flash import FaultPlan, FlashEmulator, load_profile
@@ -104,6 +105,8 @@ def mote(profile: str, server: str, trust: tuple[str, ...], flash_file: str | No
         click.echo(json.dumps(result, sort_keys=True))
     else:
         click.echo(" ".join(f"{k}={v}" for k, v in result.items()))
+    if outcome == "retry":
+        sys.exit(3)  # the server or the link failed; nothing is lost, run again later
     if outcome not in ("updated", "idle"):
         sys.exit(1)
 
