@@ -412,6 +412,11 @@ class PayloadDecryptor:
             self._cipher = AES.new(cek, AES.MODE_CTR, initial_value=info.iv, nonce=b"")
         self._aead = info.alg.is_aead
 
+    @property
+    def holdback(self) -> int:
+        """Bytes of ciphertext :meth:`update` keeps back at the end of the stream (the GCM tag)."""
+        return GCM_TAG_SIZE if self._aead else 0
+
     def update(self, chunk: bytes) -> bytes:
         """Decrypt the next ciphertext chunk; returns the plaintext available so far."""
         if self._done:

@@ -127,6 +127,9 @@ class DecryptingSink:
     ) -> None:
         self._decryptor = decryptor
         self._batch = max(1, batch)
+        # the decryptor keeps the GCM tag back, so its first feed is that much longer: then
+        # every plaintext write is exactly one batch (page-aligned for a flash writer)
+        self._due = self._batch + decryptor.holdback
         self._pending = bytearray()
         self._target = target
         self._staging = staging
@@ -144,13 +147,18 @@ class DecryptingSink:
     def write(self, chunk: bytes) -> None:
         if self._closed:
             raise DecryptionError("write after the decrypting sink was closed")
-        self._pending += chunk
-        if len(self._pending) >= self._batch:
-            self._flush()
+        pending = self._pending
+        pending += chunk
+        while len(pending) >= self._due:
+            self._flush(self._due)
+            self._due = self._batch
 
-    def _flush(self) -> None:
-        data = bytes(self._pending)  # pycryptodome is faster on bytes than on a bytearray
-        self._pending.clear()
+    def _flush(self, size: int | None = None) -> None:
+        """Decrypt the first ``size`` pending bytes (all of them when None)."""
+        pending = self._pending
+        with memoryview(pending) as view:
+            data = bytes(view[:size])  # pycryptodome is faster on bytes than on a bytearray
+        del pending[: len(data)]
         try:
             plaintext = self._decryptor.update(data)
             if plaintext:

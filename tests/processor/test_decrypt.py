@@ -317,6 +317,25 @@ def test_sink_batches_and_flushes_on_close(content: ContentAlgorithm, batch: int
     assert all(len(c) <= max(batch, 1024) for c in out.chunks)
 
 
+@pytest.mark.parametrize("content", list(ContentAlgorithm))
+@pytest.mark.parametrize("arrival", [1024, 700, 5000])
+def test_sink_writes_whole_batches_whatever_the_arrival_size(content: ContentAlgorithm, arrival: int) -> None:
+    """Every plaintext write but the last is exactly one batch (page-aligned writes into flash),
+    also for A128GCM, whose 16-byte tag the decryptor holds back."""
+    from suitlib.cose.encrypt import decode_encryption_info, open_decryptor, unwrap_cek
+
+    enc = encrypt_payload(FW, [KEK], content_alg=content)
+    info = decode_encryption_info(enc.info)
+    out = Collect()
+    sink = DecryptingSink(open_decryptor(info, unwrap_cek(info, [KEK])), out, batch=4096)
+    for i in range(0, len(enc.ciphertext), arrival):
+        sink.write(enc.ciphertext[i : i + arrival])
+    sink.close()
+    assert b"".join(out.chunks) == FW
+    assert [len(c) for c in out.chunks[:-1]] == [4096] * (len(FW) // 4096)
+    assert 0 < len(out.chunks[-1]) <= 4096
+
+
 def test_sink_refuses_use_after_abort_or_close() -> None:
     from suitlib.cose.encrypt import decode_encryption_info, open_decryptor, unwrap_cek
 
