@@ -240,21 +240,27 @@ def processor_table(args: argparse.Namespace, plaintext: bytes, batches: list[in
     print(f"\n1. payload processing through the processor: fetch in {args.chunk}-byte chunks -> "
           "write to flash -> image-match (read back + SHA-256)")
     print("   NOR flash emulator, nRF52840 geometry; MotePlatform staging slot; median CPU ms")
-    print(f"{'pipeline':44} {'ms':>7} {'+ms':>6} {'ratio':>6} {'vs batched':>10}  target <= 1.10 (issue 8)")
+    print(f"{'pipeline':44} {'ms':>7} {'+ms':>6} {'ratio':>6} {'own share':>9}   <= 1.10 ?")
     print(f"{'plaintext (baseline)':44} {base * 1e3:7.2f} {'':>6} {1.0:6.3f}")
     for name, *_ in variants[1:]:
         if name.startswith("plaintext"):
             continue
         batch = int(name.rsplit(" ", 1)[1])
-        batched = med[f"plaintext, writes batched to {batch}"]
-        ratio = med[name] / base
-        print(f"{name:44} {med[name] * 1e3:7.2f} {(med[name] - base) * 1e3:6.2f} {ratio:6.3f} "
-              f"{med[name] / batched:10.3f}  {'ok' if ratio <= 1.10 else 'over'}")
+        ratio, own = med[name] / base, med[name] / med[f"plaintext, writes batched to {batch}"]
+        verdict = "both" if own <= 1.10 else "ratio only (from batching)" if ratio <= 1.10 else "neither"
+        print(f"{name:44} {med[name] * 1e3:7.2f} {(med[name] - base) * 1e3:6.2f} {ratio:6.3f} {own:9.3f}   {verdict}")
     for batch in batches:
         name = f"plaintext, writes batched to {batch}"
         print(f"{name:44} {med[name] * 1e3:7.2f} {(med[name] - base) * 1e3:6.2f} {med[name] / base:6.3f}")
-    print("   ratio = encrypted / plaintext (the target); 'vs batched' = encrypted / plaintext with the "
-          "same write batching\n   (decryption's own share: cipher, key unwrap, tag check)")
+    default = {alg: med[f"  A128KW, {alg}, batch {DECRYPT_BATCH}"] / med[f"plaintext, writes batched to {DECRYPT_BATCH}"]
+               for alg in ("A128GCM", "A128CTR")}
+    met = all(v <= 1.10 for v in default.values())
+    print("   ratio = encrypted / plaintext as the processor handles it (fetched chunks written as they "
+          "arrive);\n   own share = encrypted / plaintext with the same write batching: what decryption "
+          "itself adds\n   (cipher, key unwrap, tag check), without the cheaper batched flash writes that "
+          "come with it")
+    print(f"issue 8 target (decryption's own share <= 1.10, default batch {DECRYPT_BATCH}, A128KW): "
+          f"{'met' if met else 'NOT met'} (A128GCM {default['A128GCM']:.2f}, A128CTR {default['A128CTR']:.2f})")
 
 
 def chunks(data: bytes, size: int) -> list[bytes]:
