@@ -114,9 +114,9 @@ VALID = (BUILTIN_DIR / "nrf52832.toml").read_text()
     ("write_unit = 4 ", "write_unit = 3 "),                          # sector not a multiple
     ("erase_value = 0xFF", "erase_value = 0x0F"),
     ("program_limit = 2 ", "program_limit = 0 "),
-    ("offset = 0x25000", "offset = 0x24000"),                        # primary/secondary overlap
-    ("scratch    = { offset = 0x3E000", "scratch    = { offset = 0x3E800"),  # misaligned
-    ("storage    = { offset = 0x3F000, size = 0x01000", "storage    = { offset = 0x3F000, size = 0x02000"),
+    ("offset = 0x24000", "offset = 0x23000"),                        # primary/secondary overlap
+    ("scratch    = { offset = 0x3D000", "scratch    = { offset = 0x3D800"),  # misaligned
+    ("storage    = { offset = 0x3E000, size = 0x02000", "storage    = { offset = 0x3E000, size = 0x03000"),  # past the end
     ("bootloader_budget = 0x2000", "bootloader_budget = 0x9000"),
     ('name = "nrf52832"', "name = 5"),
     ("count = 64", "count = 100000000000"),
