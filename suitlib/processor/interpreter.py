@@ -413,15 +413,18 @@ class Interpreter:
         self.index = indices[0] if isinstance(argument, int) else indices
 
     def _plain_map(self, argument: Any) -> tuple[dict[Any, Any], dict[Any, Any], bool, bool]:
-        """A parameter map split once per map object of the program: (per-component
-        parameters, whether it sets soft-failure, whether it sets strict-order)."""
+        """A parameter map split once per map object of the program: (all parameters,
+        per-component parameters, whether it sets soft-failure, whether it sets strict-order)."""
         cached = self._maps.get(id(argument))
         if cached is None or cached[0] is not argument:
             if type(argument) is not Parameters and not isinstance(argument, Mapping):
                 raise ValidationError("parameters argument must be a map", reason=8)
             items = {key: argument[key] for key in argument}
-            per_component = {k: v for k, v in items.items() if k not in GLOBAL_PARAMS}
-            cached = (argument, items, per_component, _P.SOFT_FAILURE in items, _P.STRICT_ORDER in items)
+            sets_soft, sets_strict = _P.SOFT_FAILURE in items, _P.STRICT_ORDER in items
+            per_component = (
+                {k: v for k, v in items.items() if k not in GLOBAL_PARAMS} if sets_soft or sets_strict else items
+            )
+            cached = (argument, items, per_component, sets_soft, sets_strict)
             self._maps[id(argument)] = cached
         return cached[1], cached[2], cached[3], cached[4]
 
@@ -862,46 +865,40 @@ class Interpreter:
         record_bit, sysinfo_bit = _SUCCESS_BITS if success else _FAILURE_BITS
         if policy & record_bit:
             self.records.append(
-                Record(
-                    section=where.section,
-                    offset=where.offset,
-                    component_index=where.component_index,
-                    properties=where.properties,
-                    command=where.code,
-                    success=success,
-                )
+                Record(where.section, where.offset, where.component_index, where.properties, where.code, success)
             )
         if policy & sysinfo_bit:
             self.records.append(self._sysinfo(where, success))
 
     def _sysinfo(self, where: Where, success: bool) -> SystemInfo:
+        """What the device asserts for the command's component (the value the command checked)."""
         component = self.components[where.component_index]
-        props: dict[int, Any] = {}
         code = where.code
-        try:
-            if code == _C.CONDITION_VENDOR_IDENTIFIER:
-                values = list(self.platform.vendor_ids(component))
-                if values:
-                    props[int(_P.VENDOR_IDENTIFIER)] = values[0]
-            elif code == _C.CONDITION_CLASS_IDENTIFIER:
-                values = list(self.platform.class_ids(component))
-                if values:
-                    props[int(_P.CLASS_IDENTIFIER)] = values[0]
-            elif code == _C.CONDITION_DEVICE_IDENTIFIER:
-                values = list(self.platform.device_ids(component))
-                if values:
-                    props[int(_P.DEVICE_IDENTIFIER)] = values[0]
-            elif code == _C.CONDITION_COMPONENT_SLOT:
-                slot = self.platform.slot(component)
-                if slot is not None:
-                    props[int(_P.COMPONENT_SLOT)] = slot
-            elif code in (_C.CONDITION_IMAGE_MATCH, _C.CONDITION_IMAGE_NOT_MATCH):
-                size = self.platform.size(component)
-                if size is not None:
-                    props[int(_P.IMAGE_SIZE)] = size
-        except SuitError:
-            pass
-        return SystemInfo(component=component, properties=props, command=code, success=success)
+        props: dict[int, Any] = {}
+        claim = _SYSINFO_CLAIMS.get(code)
+        if claim is not None:
+            key, query, first = claim
+            try:
+                value = query(self.platform, component)
+            except SuitError:
+                value = None
+            if first and value is not None:
+                value = next(iter(value), None)
+            if value is not None:
+                props[key] = value
+        return SystemInfo(component, props, code, success)
+
+
+_SYSINFO_CLAIMS: dict[int, tuple[int, Callable[[Platform, ComponentId], Any], bool]] = {
+    _C.CONDITION_VENDOR_IDENTIFIER: (_P.VENDOR_IDENTIFIER, lambda p, c: p.vendor_ids(c), True),
+    _C.CONDITION_CLASS_IDENTIFIER: (_P.CLASS_IDENTIFIER, lambda p, c: p.class_ids(c), True),
+    _C.CONDITION_DEVICE_IDENTIFIER: (_P.DEVICE_IDENTIFIER, lambda p, c: p.device_ids(c), True),
+    _C.CONDITION_COMPONENT_SLOT: (_P.COMPONENT_SLOT, lambda p, c: p.slot(c), False),
+    _C.CONDITION_IMAGE_MATCH: (_P.IMAGE_SIZE, lambda p, c: p.size(c), False),
+    _C.CONDITION_IMAGE_NOT_MATCH: (_P.IMAGE_SIZE, lambda p, c: p.size(c), False),
+}
+"""Per condition: the system property a sysinfo record claims, how to ask the platform for it,
+and whether the platform answers with a collection (the first entry is claimed)."""
 
 
 Interpreter._handlers = {
