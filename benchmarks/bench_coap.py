@@ -2,6 +2,10 @@
 """CoAP block-wise download: our fetcher vs aiocoap's client vs libcoap's coap-client,
 all against `suit serve` (a separate process), on loopback, with and without loss.
 
+Clients: our fetcher with its window (default 8) and fast retransmit, our fetcher lock-step
+(window 1, to separate the window's gain from the implementation's), aiocoap's client, and
+libcoap's coap-client.
+
 Matrix (one run): 1 MiB at 1024 B blocks and 64 KiB at 64 B blocks, at 0 % and 10 % loss
 (independent drops in both directions, seeded relay process). Then 200 concurrent block-wise
 downloads against the server pinned to one core.
@@ -157,9 +161,10 @@ def libcoap(uri: str, block: int, cap: float, out: Path) -> tuple[bytes, float]:
 
 def run_one(kind: str, uri: str, block: int, loss: float, a: argparse.Namespace, tmp: Path) -> tuple[bytes, float]:
     ack = a.ack_timeout if loss else None
-    if kind == "ours":
+    if kind in ("ours", "ours-w1"):
         timing = Timing(ack_timeout=ack) if ack else Timing()
-        return asyncio.run(asyncio.wait_for(ours(uri, block, timing, a.window, a.reorder_bytes), a.timeout))
+        window = a.window if kind == "ours" else 1  # ours-w1: lock-step, NSTART = 1
+        return asyncio.run(asyncio.wait_for(ours(uri, block, timing, window, a.reorder_bytes), a.timeout))
     if kind == "aiocoap":
         # A plain client cannot resume: when one exchange exhausts its retransmissions the
         # whole GET fails, and the application can only start over. Time includes restarts.
@@ -212,6 +217,8 @@ def main() -> None:
     ap.add_argument("--plain-attempts", type=int, default=5,
                     help="aiocoap client: whole-download restarts allowed after a failure")
     ap.add_argument("--skip-lossy", action="store_true")
+    ap.add_argument("--clients", default="ours,ours-w1,aiocoap,libcoap",
+                    help="ours (window), ours-w1 (lock-step), aiocoap, libcoap; ours must be first")
     ap.add_argument("--memory", action=argparse.BooleanOptionalAction, default=True,
                     help="measure server RSS over a 16,384-exchange transfer, dedup bound on/off")
     ap.add_argument("--json", default=None)
@@ -238,7 +245,7 @@ def main() -> None:
     try:
         for loss in ([0.0] if a.skip_lossy else [0.0, 0.1]):
             for block, data in images.items():
-                for kind in ("ours", "aiocoap", "libcoap"):
+                for kind in a.clients.split(","):
                     reps = a.reps if loss == 0 else a.lossy_reps
                     times, oks, got_len = [], [], 0
                     RESTARTS[0] = 0
