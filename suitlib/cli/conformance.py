@@ -59,8 +59,9 @@ def _events_text(run: RunResult) -> str:
 @click.option("--schedule", "schedules", multiple=True, type=click.Choice(SCHEDULES),
               help="Fault schedule (repeatable; default all).")
 @click.option("--scenario", "scenarios", multiple=True, help="Scenario id (repeatable; default all).")
-@click.option("--max-points", type=int, default=None,
-              help="Sample at most N fault points per scenario, profile and schedule.")
+@click.option("--max-points", type=click.IntRange(min=0), default=40, show_default=True,
+              help="Sample at most N fault points per scenario, profile and schedule "
+                   "(0: every point; the small geometry 'tiny' is swept exhaustively either way).")
 @click.option("--image-size", type=int, default=10 * 1024, show_default=True,
               help="Bytes of the larger test image.")
 @click.option("--report", "report_path", type=click.Path(dir_okay=False),
@@ -74,7 +75,8 @@ def conformance(ctx: click.Context, bootloader: str, profiles: tuple[str, ...],
     """Run the power-loss conformance suite; exit 1 if any run fails."""
     quiet = bool(ctx.obj and ctx.obj.get("quiet"))
     factory = load_factory(bootloader)
-    suite = Suite(factory, Options(max_points=max_points, image_size=image_size))
+    suite = Suite(factory, Options(max_points=max_points or None, image_size=image_size,
+                                   exhaustive_small=True))
     devices = all_devices()
     if replay_id:
         run = suite.replay(replay_id, devices)

@@ -51,6 +51,7 @@ class Options:
     flip_runs: int = 4
     seed: int = 1
     torn_modes: tuple[str, ...] = ("prefix", "bits", "all-but-last")   # F1/F2 variants per op
+    exhaustive_small: bool = False  # ignore max_points on small devices (tiny)
 
 
 def geometry_for(scenario: Scenario, device: Device) -> Geometry | None:
@@ -134,6 +135,7 @@ class Suite:
         self.caps = set(probe.capabilities)
         self.name = getattr(probe, "name", "bootloader")
         self.rejected: list[str] = []
+        self._small = False
 
     def context(self, scenario: Scenario, device: Device, *, cold: bool = False,
                 pictures: bool = False) -> Context:
@@ -177,6 +179,7 @@ class Suite:
         """Every run of ``scenario`` on ``device`` for the selected schedules."""
         if not applicable(scenario, self.caps) or geometry_for(scenario, device) is None:
             return
+        self._small = device.small
         todo = [s for s in SCHEDULES if s in schedules and s in scenario.schedules]
         if not todo:
             return
@@ -242,7 +245,7 @@ class Suite:
                     yield self.run_plan(scenario, device, plan, schedule=schedule)
 
     def _sample(self, plans: list[FaultPlan]) -> list[FaultPlan]:
-        m = self.options.max_points
+        m = None if self._small and self.options.exhaustive_small else self.options.max_points
         if m is None or len(plans) <= m:
             return plans
         rng = random.Random(self.options.seed)
@@ -305,7 +308,7 @@ class Suite:
         if not device.small:
             rng = random.Random(self.options.seed)
             firsts = sorted(rng.sample(points, min(len(points), self.options.double_points)))
-        elif self.options.max_points is not None:
+        elif self.options.max_points is not None and not self.options.exhaustive_small:
             firsts = self._sample_list(points, self.options.max_points)
         flash = ctx.flash
         flash.restore(setup_snap)
@@ -333,7 +336,8 @@ class Suite:
                 pass
             seconds = list(range(r0, flash.ops))
             flash.restore(base)
-            if not device.small or self.options.max_points is not None:
+            if not device.small or (self.options.max_points is not None
+                                    and not self.options.exhaustive_small):
                 seconds = self._sample_list(seconds, self.options.double_points
                                             if self.options.max_points is None
                                             else self.options.max_points)

@@ -20,7 +20,7 @@ def _run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]
 
 
 def test_reference_passes_and_prints_json(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = _run(capsys, "--profile", "tiny", "--scenario", "perm-upgrade",
+    code, out, _ = _run(capsys, "--profile", "nrf52832", "--scenario", "perm-upgrade",
                         "--schedule", "cut", "--max-points", "5", "--format", "json")
     doc = json.loads(out)
     assert code == 0
