@@ -47,6 +47,7 @@ _NAMES = {
 }
 _BY_NAME = {name.lower(): alg for alg, name in _NAMES.items()}
 _BY_NAME["hmac256"] = Algorithm.HMAC_256_256
+_BY_ID = {int(alg): alg for alg in Algorithm}
 
 
 def algorithm_from_id(value: object) -> Algorithm:
@@ -57,14 +58,14 @@ def algorithm_from_id(value: object) -> Algorithm:
             hint="suitlib supports ES256 (-7), ESP256 (-9), EdDSA (-8), Ed25519 (-19), HMAC 256/256 (5)",
             alg=repr(value),
         )
-    try:
-        return Algorithm(value)
-    except ValueError:
+    alg = _BY_ID.get(value)
+    if alg is None:
         raise UnsupportedError(
             f"COSE algorithm {value} is not supported",
             hint="suitlib supports ES256 (-7), ESP256 (-9), EdDSA (-8), Ed25519 (-19), HMAC 256/256 (5)",
             alg=value,
-        ) from None
+        )
+    return alg
 
 
 def algorithm_from_name(name: str) -> Algorithm:

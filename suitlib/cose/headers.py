@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -101,11 +102,12 @@ class Headers:
         if kid is not None and not isinstance(kid, bytes):
             raise DecodeError("kid must be a byte string", path=path)
 
-    @property
+    @functools.cached_property
     def alg(self) -> Algorithm:
+        """The protected ``alg``, looked up once (verification asks for it several times)."""
         return algorithm_from_id(dict(self.params)[HeaderLabel.ALG])
 
-    @property
+    @functools.cached_property
     def kid(self) -> bytes | None:
         kid = dict(self.params).get(HeaderLabel.KID)
         if kid is None:
