@@ -14,6 +14,11 @@ and runs ``suit-install``: fetch (CoAP Block2) → [delta applier] → staging s
 the agent writes envelope and container header (header last) → state *pending* → test swap
 requested → reboot → bootloader swaps → self-test → confirm (or reboot without confirming: the
 bootloader reverts) → POST ``/suit/report?dev=<id>`` (SUIT_Report).
+
+The processor is synchronous; it runs in a worker thread (``executor``) while every network
+exchange runs on the mote's event loop, so many motes share one loop (see
+:mod:`suitlib.sim.fleet`). The processor thread blocks while its fetch runs on the loop; flash
+is touched by one of the two at a time.
 """
 
 from __future__ import annotations
@@ -46,6 +51,8 @@ STORAGE_SECTORS = 6
 2 for the delta applier's checkpoints, 2 for the download resume record."""
 
 SELFTEST_RESULTS = ("pass", "fail", "hang")
+ENVELOPE_ROOM = 1024
+"""Staging-slot bytes kept after the image for the envelope the agent appends."""
 RETRY = "retry"
 """What :meth:`Mote.run` returns when the server could not be reached or a transfer failed:
 nothing is lost, the next run (the next poll) carries on."""
@@ -318,7 +325,7 @@ class Mote:
 
         platform = MotePlatform(
             self.flash, image_base=slot.offset + self.header_size,
-            capacity=slot.capacity - self.header_size - 512, vendor=vendor_id().bytes,
+            capacity=slot.capacity - self.header_size - ENVELOPE_ROOM, vendor=vendor_id().bytes,
             device_class=self.class_uuid.bytes, fetcher=fetcher, load_sequence=load, store_sequence=save)
         hs = self.header_size
         delta = DeltaTransformer(

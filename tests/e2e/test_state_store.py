@@ -58,3 +58,22 @@ def test_a_cut_at_every_operation_leaves_the_old_or_the_new_state(profile: str, 
         index = -1 if got is None else STATES.index(got)
         run(flash, index + 1)
         assert StateStore(flash, *region(flash)).load() == STATES[-1], k
+
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as hs  # noqa: E402
+
+
+@settings(max_examples=150)
+@given(noise=hs.binary(min_size=0, max_size=600), at=hs.integers(0, 8191), flip=hs.integers(0, 7))
+def test_whatever_the_region_holds_load_returns_a_state_or_nothing(noise: bytes, at: int, flip: int) -> None:
+    flash = FlashEmulator.from_profile("nrf52840")
+    offset, length = region(flash)
+    StateStore(flash, offset, length).save(STATES[3])
+    StateStore(flash, offset, length).save(STATES[4])
+    raw = bytearray(flash.dump(offset, length))
+    raw[at % length] ^= 1 << flip  # one flipped bit somewhere
+    raw[(at * 7) % length : (at * 7) % length + len(noise)] = noise
+    flash.load(offset, bytes(raw[:length]))
+    got = StateStore(flash, offset, length).load()
+    assert got in (None, STATES[3], STATES[4])  # never a state that was not saved
