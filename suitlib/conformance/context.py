@@ -22,7 +22,6 @@ from suitlib.flash.errors import (
     FlashWornError,
     FlashWriteRuleError,
 )
-from suitlib.flash.faults import FaultPlan
 from suitlib.flash.geometry import Geometry
 from suitlib.flash.interface import PowerLoss
 
@@ -164,7 +163,8 @@ class Context:
         except Exception as exc:  # a bug in the bootloader under test
             ev.outcome = "error:" + type(exc).__name__
             self.state.violations.append(f"crash: {type(exc).__name__}: {exc} ({ev.label})")
-        flash.power_cycle() if not flash.powered else None
+        if not flash.powered:
+            flash.power_cycle()
         ev.erases = sum(flash.erase_counts) - erases0
         ev.programs = max(0, flash.ops - ops0 - ev.erases)
         try:
@@ -234,10 +234,6 @@ def _max_image(bl: Any, flash: FlashEmulator) -> int:
 
 def _areas(bl: Any, flash: FlashEmulator) -> dict[str, tuple[Any, ...]]:
     return {name: tuple(a.sectors) for name, a in bl.layout(flash).areas().items()}
-
-
-def fault_free() -> FaultPlan:
-    return FaultPlan()
 
 
 __all__ = ["BOOT", "Context", "Event", "ImageInfo", "MAX_RECOVERY_CUTS", "RunState"]

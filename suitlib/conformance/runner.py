@@ -15,19 +15,20 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from suitlib.bootloader.errors import LayoutError
 from suitlib.conformance.context import MAX_RECOVERY_CUTS, Context, Event, RunState
 from suitlib.conformance.devices import Device, physical_block
+from suitlib.conformance.ids import make_id, parse_id
 from suitlib.conformance.invariants import check_end, check_event
 from suitlib.conformance.scenarios import BOOT, BY_ID, Scenario
-from suitlib.bootloader.errors import LayoutError
+from suitlib.conformance.schedules import keep, plans_for
 from suitlib.errors import InputError
-from suitlib.flash.faults import Action, Fault, FaultPlan, ReadFlip, TornMode, parse_fault_id
+from suitlib.flash.faults import Fault, FaultPlan, ReadFlip
 from suitlib.flash.geometry import Geometry
 from suitlib.flash.interface import PowerLoss
 
 SCHEDULES = ("none", "cut", "torn", "unstable", "err", "double", "unstable-double", "random",
              "cold", "flip")
-RECORD_MAX = 64  # a program of at most this many bytes counts as a status/flag write
 FLIP_P = 0.05    # F7: chance that a read of a trailer flips one bit (rare, as on real parts)
 
 
@@ -210,12 +211,12 @@ class Suite:
             yield RunResult(make_id(scenario, device, FaultPlan(), False), scenario.id,
                             device.name, "none", not violations, violations, ctx.events)
         points = [k for i in sorted(scenario.window) for k in range(*bounds[i])
-                  if _keep(trace[k], scenario.op_filter)]
+                  if keep(trace[k], scenario.op_filter)]
         ctx.flash.restore(setup_snap)
         for schedule in todo:
             if schedule in ("cut", "torn", "unstable", "err"):
                 plans = [p for k in points
-                         for p in _single(schedule, k, trace[k], self.options.torn_modes)]
+                         for p in plans_for(schedule, k, trace[k], self.options.torn_modes)]
                 yield from self._sweep(scenario, device, ctx, setup_snap, setup_state, bounds,
                                        clean_events, trace, self._sample(plans), clean_wear,
                                        start_wear, config, schedule)
@@ -367,54 +368,6 @@ def _state_before(setup_state: RunState, events: list[Event]) -> RunState:
         if e.confirmed_after and e.booted_counter is not None:
             allowed = max(allowed, e.booted_counter)
     return RunState(allowed_counter=allowed, violations=[])
-
-
-def _keep(entry: Any, op_filter: str) -> bool:
-    if op_filter == "all":
-        return True
-    if op_filter == "erase":
-        return bool(entry.kind == "erase")
-    if op_filter == "records":
-        return entry.kind == "program" and entry.length <= RECORD_MAX
-    return entry.kind == "program" and entry.length > RECORD_MAX
-
-
-def _single(schedule: str, k: int, entry: Any, torn_modes: tuple[str, ...]) -> list[FaultPlan]:
-    if schedule == "cut":
-        return [FaultPlan.cut(k)]
-    if schedule == "err":
-        return [FaultPlan((Fault(k, Action.ERROR),))]
-    if schedule == "torn":
-        modes = [TornMode(m) for m in torn_modes
-                 if not (entry.kind == "erase" and m == "all-but-last")]
-        return [FaultPlan.cut(k, torn=m) for m in modes]
-    return [FaultPlan.cut(k, torn=TornMode.BITS, unstable=True)]  # unstable
-
-
-# --- replay ids ------------------------------------------------------------------------------
-
-
-def make_id(scenario: Scenario, device: Device, plan: FaultPlan, cold: bool) -> str:
-    return f"{scenario.id}:{device.name}:{plan.format()}" + (":cold" if cold else "")
-
-
-def parse_id(rid: str, devices: dict[str, Device]) -> tuple[Scenario, Device, FaultPlan, bool]:
-    """``scenario:device:<fault id>[:cold]`` → its parts (InputError if malformed)."""
-    parts = rid.strip().split(":")
-    if len(parts) < 3:
-        raise InputError(f"replay id {rid!r} is not scenario:device:faults",
-                         hint="copy an id from the failures list, e.g. perm-upgrade:nrf52840:cut=417")
-    scenario = BY_ID.get(parts[0])
-    if scenario is None:
-        raise InputError(f"replay id: unknown scenario {parts[0]!r}")
-    device = devices.get(parts[1])
-    if device is None:
-        raise InputError(f"replay id: unknown device {parts[1]!r}",
-                         hint="devices: " + ", ".join(sorted(devices)))
-    rest = parts[2:]
-    cold = "cold" in rest
-    rest = [t for t in rest if t != "cold"]
-    return scenario, device, parse_fault_id(":".join(rest)), cold
 
 
 # --- whole suite ----------------------------------------------------------------------------
