@@ -119,7 +119,7 @@ def _config_check(ctx: Context) -> list[str]:
         block = g.physical_block(first)
         if block[0] != first:
             continue
-        names = {owner.get(i, "-") for i in block}
+        names = {owner.get(i, "unassigned") for i in block}
         if len(names) > 1:
             out.append(f"config: physical erase block at {g.sectors[first].offset:#x} spans "
                        f"{', '.join(sorted(names))} (erasing one destroys the other)")

@@ -157,6 +157,11 @@ class ScrubEveryBoot(ReferenceBootloader):
         return result
 
 
+def ignores_erase_block() -> ReferenceBootloader:
+    """Plans its areas on the sector map alone, ignoring the part's larger physical erase block."""
+    return ReferenceBootloader("swap", honour_erase_block=False)
+
+
 def no_verification() -> ReferenceBootloader:
     return NoVerification("swap")
 
@@ -208,4 +213,5 @@ BROKEN = {
     "state_in_ram": ("cold-reset", "cold"),
     "no_verification": ("invalid-candidate", "none"),
     "scrub_every_boot": ("leftover-trailer", "none"),
+    "ignores_erase_block": ("erase-granularity", "none"),
 }
