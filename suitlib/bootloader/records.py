@@ -92,10 +92,16 @@ def _decode(raw: bytes, payload_size: int, erase_value: int) -> bytes | None:
 EXTRA_READS = 15
 
 
+AGREEMENT_BITS = 32  # unstable bits that must all read right, over all reads, to fool a reader
+
+
 def read_agreed(flash: FlashDevice, offset: int, length: int, reads: int) -> list[bytes]:
-    """``reads`` reads of a range, plus :data:`EXTRA_READS` more if they disagree (a transient
-    read error is then outvoted; unstable torn bits never reach a majority)."""
-    images = [flash.read(offset, length) for _ in range(max(1, reads))]
+    """``reads`` reads of a range — more on parts with small write units, so that a torn unit
+    (at least 4 unstable bits per byte of write unit) reads the same exact value every time with
+    probability at most 2**-AGREEMENT_BITS — plus :data:`EXTRA_READS` more if they disagree (a
+    transient read error is then outvoted; unstable torn bits never reach a majority)."""
+    reads = max(1, reads, -(-AGREEMENT_BITS // (4 * flash.write_unit)))
+    images = [flash.read(offset, length) for _ in range(reads)]
     if any(img != images[0] for img in images[1:]):
         images += [flash.read(offset, length) for _ in range(EXTRA_READS)]
     return images
