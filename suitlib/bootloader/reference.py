@@ -185,6 +185,8 @@ class ReferenceBootloader:
     def _boot_primary(self, flash: FlashDevice, lay: SlotLayout, actions: list[str],
                       allow_bootstrap: bool) -> BootResult:
         c, verdict = self._verify_slot(flash, lay.primary)
+        if c is None or not verdict.accepted:  # read again: a transient read error must not
+            c, verdict = self._verify_slot(flash, lay.primary)  # trigger a bootstrap swap
         if c is None or not verdict.accepted:
             if allow_bootstrap:
                 cand, sv = self._verify_slot(flash, lay.secondary)
