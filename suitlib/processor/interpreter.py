@@ -354,7 +354,8 @@ class Interpreter:
             return
         selection = self.index
         indices = (selection,) if type(selection) is int else tuple(self._selected())
-        policy = argument if type(argument) is int else 0  # the reporting policy of a plain command
+        # the reporting policy of a plain command (an int argument; bool is not one)
+        policy = argument if type(argument) is int or (isinstance(argument, int) and not isinstance(argument, bool)) else 0
         for index in indices:
             self._count()
             where = Where(section, offset, index, code)
@@ -860,8 +861,8 @@ class Interpreter:
 
     # --- reporting ---------------------------------------------------------------------------
     def _record(self, where: Where, policy: Any, *, success: bool) -> None:
-        if type(policy) is not int:  # bool and non-int arguments carry no reporting policy
-            return
+        if type(policy) is not int and (not isinstance(policy, int) or isinstance(policy, bool)):
+            return  # bool and non-int arguments carry no reporting policy
         record_bit, sysinfo_bit = _SUCCESS_BITS if success else _FAILURE_BITS
         if policy & record_bit:
             self.records.append(

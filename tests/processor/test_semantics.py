@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import enum
+
 from typing import Any
 
 import pytest
@@ -299,6 +301,20 @@ def test_reporting_policy_bits_on_success(policy: int, expected: list[str]) -> N
             assert (record.section, record.offset, record.properties) == (Section.VALIDATE, 1, {Param.COMPONENT_SLOT: 1})
         else:
             assert isinstance(record, SystemInfo) and record.properties == {Param.COMPONENT_SLOT: 1}
+
+
+class _Policy(enum.IntEnum):
+    ALL = 15
+
+
+@pytest.mark.parametrize(("policy", "expected"), [(_Policy.ALL, ["Record", "SystemInfo"]), (True, [])])
+def test_reporting_policy_is_any_int_but_bool(policy: int, expected: list[str]) -> None:
+    """An int subclass (e.g. an IntEnum built into a program) is a policy; bool is not."""
+    platform = device(slots={C0: 1})
+    validate = seq(Cmd.DIRECTIVE_OVERRIDE_PARAMETERS, {Param.COMPONENT_SLOT: 1}, Cmd.CONDITION_COMPONENT_SLOT, policy)
+    result = run(platform, validate=validate)
+    assert result.ok
+    assert [type(r).__name__ for r in result.report.records] == expected
 
 
 @pytest.mark.parametrize(("policy", "expected"), [(1, []), (2, ["Record"]), (8, ["SystemInfo"]), (10, ["Record", "SystemInfo"])])
