@@ -5,7 +5,7 @@ accepts exactly one item in that encoding and raises a specific
 :class:`~suitlib.errors.DecodeError` (see :mod:`suitlib.cbor.errors`) for anything else.
 """
 
-from suitlib.cbor.decoder import Budget, decode
+from suitlib.cbor.decoder import Budget, decode, decode_from
 from suitlib.cbor.encoder import EncodeError, bstr, encode, encode_float, head
 from suitlib.cbor.errors import (
     DecodeLimitError,
@@ -38,6 +38,7 @@ __all__ = [
     "TrailingBytesError",
     "bstr",
     "decode",
+    "decode_from",
     "encode",
     "encode_float",
     "head",

@@ -329,6 +329,27 @@ def decode(
     return value
 
 
+def decode_from(data: bytes, pos: int, depth: int, *, limits: Limits, budget: Budget) -> tuple[Any, int]:
+    """Decode the one item that starts at ``pos`` inside a container nested ``depth`` levels
+    deep; returns the item and the offset just past it.
+
+    For decoders that walk a known structure over the bytes themselves and hand any item they
+    do not read inline to the general reader: the same strictness, depth and item budget apply.
+    ``data`` must already be within ``limits.max_envelope_size``. Faults raise the same
+    :class:`DecodeError` subclasses as :func:`decode`, with a path relative to the item.
+    """
+    reader = _Reader(data, limits.max_depth, budget)
+    reader.pos = pos
+    try:
+        value = reader.item(depth)
+    except _Fault as fault:
+        where = "".join(reversed(fault.segments)).lstrip("/")
+        raise fault.kind(fault.message, path=where, **fault.fields) from None
+    except RecursionError:  # pragma: no cover - max_depth keeps recursion far below Python's limit
+        raise DepthLimitError("nesting too deep", path="", limit="max_depth") from None
+    return value, reader.pos
+
+
 def _outer(reader: _Reader, key_names: Callable[[Any], str]) -> Any:
     """Decode the outermost item, naming keys only at its first level."""
     data = reader.data

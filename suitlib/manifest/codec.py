@@ -32,8 +32,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Callable
 
-from suitlib.cbor import Budget, Tag, bstr, decode, encode
-from suitlib.errors import DecodeError
+from suitlib.cbor import Budget, Tag, bstr, decode, decode_from, encode
+from suitlib.errors import DecodeError, SuitError
 from suitlib.manifest.errors import (
     InvalidValueError,
     MissingKeyError,
@@ -338,10 +338,10 @@ def _decode_argument(ctx: _Ctx, code: int, arg: Any, path: str, depth: int) -> A
         seqs = arr[:-1] if empty else arr
         if len(seqs) < 2:
             raise InvalidValueError("try-each needs at least two sequences", path=path)
-        return TryEach(tuple(decode_sequence(ctx, ctx.unwrap(s, f"{path}[{i}]"), f"{path}[{i}]", depth + 1)
+        return TryEach(tuple(_sequence(ctx, s, f"{path}[{i}]", depth + 1)
                              for i, s in enumerate(seqs)), empty)
     if code == Directive.RUN_SEQUENCE:
-        return decode_sequence(ctx, ctx.unwrap(arg, path), path, depth + 1)
+        return _sequence(ctx, arg, path, depth + 1)
     if code == Directive.OVERRIDE_MULTIPLE:
         items = _map(arg, path)
         if not items:
@@ -408,6 +408,217 @@ def decode_sequence(ctx: _Ctx, value: Any, path: str, depth: int = 0) -> Command
     return CommandSequence(tuple(commands))
 
 
+def _sequence(ctx: _Ctx, value: Any, path: str, depth: int = 0) -> CommandSequence:
+    """A ``bstr .cbor SUIT_Command_Sequence`` member: the fast reader when it can tell the
+    answer, else the checked decoder (which names the fault)."""
+    if type(value) is bytes and depth <= ctx.limits.max_try_each_depth:
+        budget = ctx.budget
+        saved = budget.items
+        try:
+            sequence = _fast_sequence(ctx, value, depth)
+        except (SuitError, IndexError):
+            sequence = None
+        if sequence is not None:
+            return sequence
+        budget.items = saved
+    return decode_sequence(ctx, ctx.unwrap(value, path), path, depth)
+
+
+# --------------------------------------------------------------------------------------------
+# fast reader for command sequences
+#
+# Command sequences are most of a manifest's bytes. ``_fast_sequence`` reads one directly from
+# its encoded bytes into the model, without first building the generic CBOR value: the common
+# commands ("code, small uint") by a table lookup on their two bytes, parameter maps with
+# scalar values inline, anything else through the general CBOR reader and the same model
+# checks as :func:`decode_sequence`. It gives up (returns None, or raises) on anything that is
+# not plainly valid, and the caller then decodes with the checked path, which reports the
+# fault exactly as it always has: the fast reader only ever accepts what the checked decoder
+# accepts, with the same result and the same item budget.
+
+_PAIRS: dict[bytes, Command] = {
+    bytes((code, arg)): Command(code, arg)
+    for code in sorted(int(c) for c in _UINT_ARGUMENT_CODES if c < 24) for arg in range(24)
+}
+"""The two encoded bytes of every ``code, uint`` command with a code and argument below 24."""
+
+_OVERRIDE = int(Directive.OVERRIDE_PARAMETERS)
+_SET = int(Directive.SET_PARAMETERS)
+_DIGEST = int(Parameter.IMAGE_DIGEST)
+
+
+def _fast_sequence(ctx: _Ctx, data: bytes, depth: int) -> CommandSequence | None:
+    """Read a command sequence from its encoded bytes, or None to leave it to the checked path."""
+    limits = ctx.limits
+    size = len(data)
+    if size < 3 or size > limits.max_envelope_size or limits.max_depth < 2:
+        return None
+    first = data[0]
+    if 0x82 <= first <= 0x97:
+        count, pos = first - 0x80, 1
+    elif first == 0x98 and data[1] >= 24:
+        count, pos = data[1], 2
+    elif first == 0x99 and data[1]:
+        count, pos = (data[1] << 8) | data[2], 3
+    else:
+        return None
+    if count & 1 or count > size - pos:
+        return None
+    budget = ctx.budget
+    budget.items -= count
+    if budget.items < 0:
+        return None
+    pairs = _PAIRS
+    simple = _UINT_ARGUMENT_CODES
+    interned = _INTERNED
+    commands: list[Command] = []
+    append = commands.append
+    for _ in range(count >> 1):
+        command = pairs.get(data[pos:pos + 2])
+        if command is not None:
+            append(command)
+            pos += 2
+            continue
+        head = data[pos]
+        if 0 < head < 24:
+            code = head
+            pos += 1
+        elif head == 0x18 and data[pos + 1] >= 24:
+            code = data[pos + 1]
+            pos += 2
+        else:
+            code, pos = decode_from(data, pos, 1, limits=limits, budget=budget)
+            if type(code) is not int or code == 0:
+                return None
+        head = data[pos]
+        if code in simple:
+            if head < 24:
+                arg = head
+                pos += 1
+            elif head == 0x18 and data[pos + 1] >= 24:
+                arg = data[pos + 1]
+                pos += 2
+            else:
+                arg, pos = decode_from(data, pos, 1, limits=limits, budget=budget)
+                append(Command(code, _decode_argument(ctx, code, arg, "", depth)))
+                continue
+            command = interned.get((code, arg))
+            if command is None:
+                command = Command(code, arg)
+                if arg < 64:
+                    interned[(code, arg)] = command
+            append(command)
+        elif (code == _OVERRIDE or code == _SET) and 0xA1 <= head <= 0xB7:
+            read = _fast_parameters(ctx, data, pos)
+            if read is None:
+                return None
+            params, pos = read
+            append(Command(code, params))
+        else:
+            arg, pos = decode_from(data, pos, 1, limits=limits, budget=budget)
+            append(Command(code, _decode_argument(ctx, code, arg, "", depth)))
+    if pos != size:
+        return None
+    return CommandSequence(tuple(commands))
+
+
+_BSTR_PARAMETERS = frozenset(k for k, v in _PLAIN_PARAMETERS.items() if v is bytes)
+_UINT_PARAMETERS = frozenset(k for k, v in _PLAIN_PARAMETERS.items() if v is int)
+_URI = int(Parameter.URI)
+
+
+def _fast_parameters(ctx: _Ctx, data: bytes, pos: int) -> tuple[Parameters, int] | None:
+    """Read a SUIT_Parameters map of at most 23 entries at ``pos`` (inside a command sequence,
+    so at depth 2), or None to leave it to the checked path."""
+    count = data[pos] - 0xA0
+    pos += 1
+    size = len(data)
+    if 2 * count > size - pos:
+        return None
+    budget = ctx.budget
+    budget.items -= count
+    if budget.items < 0:
+        return None
+    limits = ctx.limits
+    out: dict[int, Any] = {}
+    previous = -1
+    for _ in range(count):
+        # keys: 1..23, 24..255 and -1..-24; ``rank`` orders them as their encodings sort bytewise
+        head = data[pos]
+        if 0 < head < 24:
+            code = head
+            rank = head << 8
+            pos += 1
+        elif head == 0x18 and data[pos + 1] >= 24:
+            code = data[pos + 1]
+            rank = 0x1800 | code
+            pos += 2
+        elif 0x20 <= head < 0x38:
+            code = 0x1F - head
+            rank = head << 8
+            pos += 1
+        else:
+            return None
+        if rank <= previous:
+            return None
+        previous = rank
+        head = data[pos]
+        if code in _BSTR_PARAMETERS or code == _DIGEST:
+            if 0x40 <= head < 0x58:
+                end = pos + head - 0x3F
+                start = pos + 1
+            elif head == 0x58 and data[pos + 1] >= 24:
+                end = pos + 2 + data[pos + 1]
+                start = pos + 2
+            else:
+                end = 0
+            if end and end <= size:
+                value = data[start:end]
+                pos = end
+                if code == _DIGEST:
+                    digest = _plain_digest(ctx, value)
+                    out[code] = digest if digest is not None else _decode_parameter(ctx, code, value, "")
+                else:
+                    out[code] = value
+                continue
+        elif code in _UINT_PARAMETERS:
+            if head < 24:
+                out[code] = head
+                pos += 1
+                continue
+            if head == 0x18 and data[pos + 1] >= 24:
+                out[code] = data[pos + 1]
+                pos += 2
+                continue
+            if head == 0x19 and pos + 3 <= size and data[pos + 1]:
+                out[code] = (data[pos + 1] << 8) | data[pos + 2]
+                pos += 3
+                continue
+            if head == 0x1A and pos + 5 <= size and data[pos + 1] | data[pos + 2]:
+                out[code] = int.from_bytes(data[pos + 1:pos + 5], "big")
+                pos += 5
+                continue
+        elif code == _URI and 0x60 <= head <= 0x78:
+            if head < 0x78:
+                start = pos + 1
+                end = start + head - 0x60
+            elif data[pos + 1] >= 24:
+                start = pos + 2
+                end = start + data[pos + 1]
+            else:
+                end = size + 1
+            if end <= size:
+                try:
+                    out[code] = data[start:end].decode("utf-8")
+                except UnicodeDecodeError:
+                    return None
+                pos = end
+                continue
+        value, pos = decode_from(data, pos, 2, limits=limits, budget=budget)
+        out[code] = _decode_parameter(ctx, code, value, "")
+    return Parameters(out), pos
+
+
 def decode_text(ctx: _Ctx, value: Any, path: str) -> Text:
     """suit-text content (§8.4.4)."""
     langs = _map(value, path)
@@ -450,7 +661,7 @@ def decode_common(ctx: _Ctx, value: Any, path: str = "manifest/common") -> Commo
     shared = None
     if CommonKey.SHARED_SEQUENCE in items:
         spath = path + "/shared-sequence"
-        shared = decode_sequence(ctx, ctx.unwrap(items[CommonKey.SHARED_SEQUENCE], spath), spath)
+        shared = _sequence(ctx, items[CommonKey.SHARED_SEQUENCE], spath)
     deps = None
     if CommonKey.DEPENDENCIES in items:
         deps = frozen_map(_map(items[CommonKey.DEPENDENCIES], path + "/dependencies"))
@@ -468,10 +679,9 @@ def decode_severable_content(ctx: _Ctx, key: int, value: Any, path: str) -> Seve
     """The content of a severable member (``bstr .cbor``), by key."""
     if key == ManifestKey.COSWID:
         return _bstr(value, path)
-    inner = ctx.unwrap(value, path)
     if key == ManifestKey.TEXT:
-        return decode_text(ctx, inner, path)
-    return decode_sequence(ctx, inner, path)
+        return decode_text(ctx, ctx.unwrap(value, path), path)
+    return _sequence(ctx, value, path)
 
 
 def decode_manifest_content(ctx: _Ctx, data: bytes, path: str = "manifest") -> Manifest:
@@ -509,7 +719,7 @@ def decode_manifest_content(ctx: _Ctx, data: bytes, path: str = "manifest") -> M
         elif key == ManifestKey.SET_VERSION:
             kw["set_version"] = value
         elif key in _SEQUENCE_FIELDS:
-            kw[_SEQUENCE_FIELDS[key]] = decode_sequence(ctx, ctx.unwrap(value, sub), sub)
+            kw[_SEQUENCE_FIELDS[key]] = _sequence(ctx, value, sub)
         elif key in SEVERABLE:
             if isinstance(value, tuple):
                 kw[SEVERABLE_FIELDS[key]] = decode_digest(value, sub)
