@@ -25,32 +25,35 @@ def _nearest_source_lcp(lcp_prev: np.ndarray, is_src: np.ndarray, sa: np.ndarray
                         ) -> tuple[np.ndarray, np.ndarray]:
     """For every rank r: LCP with the nearest source suffix at a smaller rank, and its position.
 
-    ``lcp_prev[r]`` is LCP(sa[r-1], sa[r]). The LCP with the source suffix at rank o < r is the
-    minimum of ``lcp_prev[o+1 .. r]``: a running minimum that restarts after every source rank,
-    computed in one pass by offsetting each segment below all earlier ones.
+    ``lcp_prev[r]`` is LCP(sa[r-1], sa[r]) (int64; overwritten with the result). The LCP with
+    the source suffix at rank o < r is the minimum of ``lcp_prev[o+1 .. r]``: a running minimum
+    that restarts after every source rank, computed in one pass by offsetting each segment
+    below all earlier ones. Works in place to keep the passes over the arrays few.
     """
     seg = np.cumsum(is_src, dtype=np.int64)
-    seg[1:] = seg[:-1].copy()
-    seg[0] = 0
-    big = np.int64(len(lcp_prev) + 1)
-    shifted = lcp_prev - seg * big
-    np.minimum.accumulate(shifted, out=shifted)
-    length = shifted + seg * big
-    src_ranks = np.flatnonzero(is_src)
-    has = seg > 0
-    pos = sa[src_ranks[np.maximum(seg - 1, 0)]]
-    length[~has] = 0
-    return length, pos
+    seg -= is_src  # source ranks strictly before r
+    big = len(lcp_prev) + 1
+    seg *= big
+    lcp_prev -= seg
+    np.minimum.accumulate(lcp_prev, out=lcp_prev)
+    lcp_prev += seg
+    seg //= big
+    seg -= 1  # index of the nearest source rank among the source ranks, -1: none
+    none = seg < 0
+    np.maximum(seg, 0, out=seg)
+    pos = sa[np.flatnonzero(is_src)][seg] if is_src.any() else np.zeros_like(seg)
+    lcp_prev[none] = 0
+    return lcp_prev, pos
 
 
 def _suffix_array(text: bytes) -> tuple[np.ndarray, np.ndarray]:
     if _divsufsort is None:
         raise UnsupportedError("creating delta patches needs the pydivsufsort package",
                                hint="pip install pydivsufsort (applying patches does not)")
-    arr = np.frombuffer(text, dtype=np.uint8).copy()
+    arr = np.frombuffer(bytearray(text), dtype=np.uint8)
     sa = _divsufsort(arr)
     lcp = _kasai(arr, sa)
-    return sa.astype(np.int64), lcp
+    return sa, lcp
 
 
 def longest_matches(source: bytes, target: bytes) -> tuple[np.ndarray, np.ndarray]:
@@ -71,18 +74,19 @@ def longest_matches(source: bytes, target: bytes) -> tuple[np.ndarray, np.ndarra
     # reversed order is lcp[total-1-q].
     lcp_rev = np.empty(total, dtype=np.int64)
     lcp_rev[0] = 0
-    lcp_rev[1:] = lcp[::-1][1:]
-    dn_len, dn_pos = _nearest_source_lcp(lcp_rev, is_src[::-1], sa[::-1])
-    dn_len = dn_len[::-1]
-    dn_pos = dn_pos[::-1]
-
-    # A source suffix's match must stop at the end of the source.
-    up_len = np.minimum(up_len, n_src - up_pos)
-    dn_len = np.minimum(dn_len, n_src - dn_pos)
-    tgt_ranks = ~is_src
+    lcp_rev[1:] = lcp[-2::-1]
+    dn_len, dn_pos = _nearest_source_lcp(lcp_rev, np.ascontiguousarray(is_src[::-1]),
+                                         np.ascontiguousarray(sa[::-1]))
+    tgt_ranks = np.flatnonzero(~is_src)
     tgt_index = sa[tgt_ranks] - n_src
-    best_up = up_len[tgt_ranks] >= dn_len[tgt_ranks]
-    lengths[tgt_index] = np.where(best_up, up_len[tgt_ranks], dn_len[tgt_ranks])
-    positions[tgt_index] = np.where(best_up, up_pos[tgt_ranks], dn_pos[tgt_ranks])
+    rev_ranks = total - 1 - tgt_ranks
+    u_len, u_pos = up_len[tgt_ranks], up_pos[tgt_ranks]
+    d_len, d_pos = dn_len[rev_ranks], dn_pos[rev_ranks]
+    # A source suffix's match must stop at the end of the source.
+    np.minimum(u_len, n_src - u_pos, out=u_len)
+    np.minimum(d_len, n_src - d_pos, out=d_len)
+    best_up = u_len >= d_len
+    lengths[tgt_index] = np.where(best_up, u_len, d_len)
+    positions[tgt_index] = np.where(best_up, u_pos, d_pos)
     # Matches of target suffixes run to the end of the target at most (true by construction).
     return lengths, positions
