@@ -30,6 +30,7 @@ Decisions where the CDDL leaves room, all raising a typed error naming the path:
 from __future__ import annotations
 
 from collections.abc import Mapping
+from types import MappingProxyType
 from typing import Any, Callable
 
 from suitlib.cbor import Budget, Tag, bstr, decode, decode_from, encode
@@ -781,6 +782,7 @@ def decode_envelope(data: bytes, *, limits: Limits = DEFAULT_LIMITS) -> Envelope
     auth = decode_authentication(ctx, items[EnvelopeKey.AUTHENTICATION_WRAPPER])
     manifest = decode_manifest_content(ctx, manifest_raw)
     elements: dict[int, Severable] = {}
+    element_bstrs: dict[int, bytes] = {}
     integrated: dict[str, bytes] = {}
     extra: dict[Any, Any] = {}
     delegation = None
@@ -793,6 +795,7 @@ def decode_envelope(data: bytes, *, limits: Limits = DEFAULT_LIMITS) -> Envelope
             delegation = _bstr(value, "delegation")
         elif key in SEVERABLE:
             elements[key] = decode_severable_content(ctx, key, value, _ENVELOPE_KEY(key))
+            element_bstrs[key] = bstr(value)
         elif key in (7, 8, 9, 10, 11, 12, 13, 17) and isinstance(value, bytes):
             raise OldDraftError(f"envelope key {key} is a severable member in older drafts "
                                 "(draft-09 / draft-20 era numbering)", path="", key=key)
@@ -800,7 +803,9 @@ def decode_envelope(data: bytes, *, limits: Limits = DEFAULT_LIMITS) -> Envelope
             extra[key] = value
     env = Envelope(auth, manifest, frozen_map(elements), frozen_map(integrated), delegation,
                    frozen_map(extra), tagged)
+    # the bytes received: what the digests cover, and what re-encoding would give (deterministic)
     env.__dict__["manifest_bstr"] = bstr(manifest_raw)
+    env.__dict__["element_bstrs"] = MappingProxyType(element_bstrs)
     return env
 
 

@@ -46,13 +46,13 @@ def check_severable(env: Envelope) -> None:
     Raises :class:`DigestMismatchError` when the content does not match, or when the manifest
     holds the member inline (or not at all) so the envelope copy is not covered by anything.
     """
-    for key, content in env.elements.items():
+    for key in env.elements:
         name = MANIFEST_NAMES.get(key, str(key))
         expected = env.manifest.severable(key)
         if not isinstance(expected, Digest):
             raise DigestMismatchError(f"{name} is in the envelope but the manifest has no digest for it",
                                       path=name[5:], key=key)
-        data = severable_bstr(key, content)
+        data = env.element_bstrs[key]
         if not expected.matches(data):
             raise DigestMismatchError(f"{name} does not match its digest in the manifest", path=name[5:],
                                       key=key, expected=expected.value,

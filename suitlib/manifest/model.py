@@ -349,6 +349,16 @@ class Envelope:
 
         return bstr(encode_manifest(self.manifest))
 
+    @cached_property
+    def element_bstrs(self) -> Mapping[int, bytes]:
+        """Each severable member carried in the envelope as a whole encoded bstr (header
+        included): what its digest in the manifest covers (§8.4.12). For a decoded envelope
+        these are exactly the bytes received."""
+        from suitlib.manifest.codec import encode_severable_content
+
+        return MappingProxyType({key: bstr(encode_severable_content(key, content))
+                                 for key, content in self.elements.items()})
+
     def member(self, key: int) -> Severable | None:
         """Content of severable member ``key``: inline in the manifest or from the envelope."""
         value = self.manifest.severable(key)

@@ -14,9 +14,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from suitlib.errors import SuitError
+from suitlib.errors import DigestMismatchError, SuitError
 from suitlib.limits import DEFAULT_LIMITS, Limits
-from suitlib.manifest import build_envelope, codec, decode_envelope, encode_envelope
+from suitlib.manifest import (build_envelope, check_severable, codec, decode_envelope, encode_envelope,
+                              severable_bstr)
+from suitlib.manifest.model import frozen_map
 from tests.codec.strategies import envelopes
 from tests.conftest import VECTORS
 
@@ -121,6 +123,23 @@ def test_item_and_depth_limits_give_the_same_outcome(name: str, data: bytes) -> 
         limits = dataclasses.replace(DEFAULT_LIMITS, max_try_each_depth=try_each)
         fast, checked = _both(data, limits)
         assert fast == checked, f"{name} max_try_each_depth={try_each}"
+
+
+def test_carried_members_are_checked_on_the_bytes_received_and_on_changes() -> None:
+    data = (VECTORS / "example2-signed.cbor").read_bytes()
+    env = decode_envelope(data)
+    assert set(env.elements) == {20, 23}
+    check_severable(env)
+    for key, content in env.elements.items():
+        assert env.element_bstrs[key] == severable_bstr(key, content)
+        assert env.element_bstrs[key] in data
+    # an envelope made by replacing a member has no stale bytes: the new content is digested
+    install = env.elements[20]
+    changed = dataclasses.replace(install, commands=install.commands[:-1])
+    tampered = dataclasses.replace(env, elements=frozen_map({**env.elements, 20: changed}))
+    assert tampered.element_bstrs[20] == severable_bstr(20, changed)
+    with pytest.raises(DigestMismatchError):
+        check_severable(tampered)
 
 
 @pytest.mark.slow
