@@ -204,11 +204,26 @@ def decode_digest(value: Any, path: str) -> Digest:
 
 def _plain_digest(ctx: _Ctx, wrapped: bytes) -> Digest | None:
     """Fast path for ``bstr .cbor [alg, bstr]`` with a COSE (negative) algorithm id: the
-    digest, or None to take the checked path (which names the fault).
+    digest, or None to take the checked path (which names the fault)."""
+    digest = _digest_on_bytes(ctx, wrapped)
+    if digest is not None:
+        return digest
+    try:
+        inner = decode(wrapped, limits=ctx.limits, budget=ctx.budget)
+    except DecodeError:
+        return None
+    if type(inner) is tuple and len(inner) == 2 and type(inner[0]) is int and inner[0] < 0 \
+            and type(inner[1]) is bytes:
+        return Digest(inner[0], inner[1])
+    return None
 
-    The common shape is recognised on the bytes: ``82``, a negative int in its shortest head
-    (``20``..``37`` or ``38 18``..``38 ff``), then a byte string with a one-byte length
-    (``58 18``..``58 ff``) filling the rest, which is exactly its deterministic encoding."""
+
+def _digest_on_bytes(ctx: _Ctx, wrapped: bytes) -> Digest | None:
+    """The common SUIT_Digest shape recognised on its bytes, or None (nothing consumed).
+
+    ``82``, a negative int in its shortest head (``20``..``37`` or ``38 18``..``38 ff``), then
+    a byte string with a one-byte length (``58 18``..``58 ff``) filling the rest, which is
+    exactly its deterministic encoding."""
     size = len(wrapped)
     if size > 4 and wrapped[0] == 0x82:
         first = wrapped[1]
@@ -225,13 +240,6 @@ def _plain_digest(ctx: _Ctx, wrapped: bytes) -> Digest | None:
             if budget.items >= 0:
                 return Digest(alg, wrapped[at + 2:])
             budget.items += 2  # let the checked path report the limit with its path
-    try:
-        inner = decode(wrapped, limits=ctx.limits, budget=ctx.budget)
-    except DecodeError:
-        return None
-    if type(inner) is tuple and len(inner) == 2 and type(inner[0]) is int and inner[0] < 0 \
-            and type(inner[1]) is bytes:
-        return Digest(inner[0], inner[1])
     return None
 
 
@@ -743,11 +751,13 @@ def decode_authentication(ctx: _Ctx, value: Any, path: str = "authentication-wra
     if not arr:
         raise InvalidValueError("the authentication wrapper needs the manifest digest", path=path)
     first = _bstr(arr[0], path + "[0]")
-    inner = decode(first, limits=ctx.limits, path=path + "[0]", budget=ctx.budget)
-    if isinstance(inner, Tag) or (isinstance(inner, tuple) and len(inner) == 4):
-        raise OldDraftError("the authentication wrapper starts with a COSE structure, not a SUIT_Digest: "
-                            "draft-09 numbering (attached COSE payload)", path=path + "[0]")
-    digest = decode_digest(inner, path + "[0]")
+    digest = _digest_on_bytes(ctx, first)
+    if digest is None:
+        inner = decode(first, limits=ctx.limits, path=path + "[0]", budget=ctx.budget)
+        if isinstance(inner, Tag) or (isinstance(inner, tuple) and len(inner) == 4):
+            raise OldDraftError("the authentication wrapper starts with a COSE structure, not a SUIT_Digest: "
+                                "draft-09 numbering (attached COSE payload)", path=path + "[0]")
+        digest = decode_digest(inner, path + "[0]")
     if len(arr) - 1 > ctx.limits.max_signatures:
         from suitlib.cbor import ItemLimitError
 
