@@ -27,6 +27,7 @@ sys.path.insert(0, str(REPO))
 
 from suitlib.delta.apply import apply_patch, describe  # noqa: E402
 from suitlib.delta.create import CreateOptions, create_patch  # noqa: E402
+from suitlib.delta.format import decode_varint, parse_header  # noqa: E402
 
 try:
     import bsdiff4
@@ -75,6 +76,22 @@ def dt_apply_in_place(old: bytes, patch: bytes, memory: int, size: int) -> bytes
     return f.getvalue()[:size]
 
 
+def largest_chunk(patch: bytes) -> int:
+    """Bytes of the largest body chunk section: the most a resumed download fetches again."""
+    header = parse_header(patch)
+    assert header is not None
+    pos = header.header_size
+    sections = []
+    while pos < len(patch):
+        got = decode_varint(patch, pos)
+        assert got is not None
+        length, data = got
+        sections.append(data - pos + length)
+        pos = data + length
+    body = sections[1:] if header.transform else sections
+    return max(body, default=0)
+
+
 def measure(name: str, old: bytes, new: bytes, data_format: str | None) -> dict:
     row: dict = {"pair": name, "new": len(new)}
     ours, t_create = timed(create_patch, old, new, CreateOptions(ram=RAM), repeat=2)
@@ -87,7 +104,8 @@ def measure(name: str, old: bytes, new: bytes, data_format: str | None) -> dict:
     assert apply_patch(old, inp) == new
     info = describe(ours)
     row.update({"ours seq": len(ours), "ours in-place": len(inp), "ours fast": len(fast),
-                "create fast s": t_create_fast, "ram": info["ram_bytes"],
+                "create fast s": t_create_fast, "largest chunk": largest_chunk(ours),
+                "chunks": describe(ours)["chunk_count"], "ram": info["ram_bytes"],
                 "ram in-place": describe(inp)["ram_bytes"], "create s": t_create,
                 "create in-place s": t_create_ip, "apply s": t_apply})
 
@@ -163,8 +181,8 @@ def main() -> int:
     print("| pair | ours create | ours in-place create | dt seq lzma create | create / dt | "
           "--fast create / dt | --fast size / seq | "
           "ours apply | apply MB/s | ours / best MCU peer | ours / best any (tool) | "
-          "in-place / seq |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+          "in-place / seq | chunks | largest chunk (resume re-fetch) |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     logs_any, logs_mcu = [], []
     for r in rows:
         mbps = r["new"] / r["apply s"] / 1e6
@@ -176,7 +194,7 @@ def main() -> int:
               f"{r['dt create s']:.3f} | {r['create s'] / r['dt create s']:.1f}x | "
               f"{r['create fast s'] / r['dt create s']:.1f}x | {r['ours fast'] / r['ours seq']:.3f} | "
               f"{r['apply s']:.4f} | {mbps:.1f} | {vs_mcu:.3f} | {vs_any:.3f} ({r['best any tool']}) | "
-              f"{r['ours in-place'] / r['ours seq']:.3f} |")
+              f"{r['ours in-place'] / r['ours seq']:.3f} | {r['chunks']} | {r['largest chunk']:,} |")
 
     n = len(rows)
     geo_any = math.exp(sum(logs_any) / n)

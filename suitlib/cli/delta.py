@@ -43,7 +43,8 @@ def delta() -> None:
 @click.option("--segment", default="4K", show_default=True,
               help="In-place segment size (a multiple of the device's erase sector).")
 @click.option("--chunk", default="0",
-              help="Target bytes per independently compressed chunk (0: whole image).")
+              help="Target bytes per independently compressed chunk, the restart point of a resumed "
+                   "download (0: 256K; a value above the image size: one chunk).")
 @click.option("--max-shift", default=None, help="In-place: most slack the slot has past the image.")
 @click.option("--transform", type=click.Choice(["auto", "none", "thumb2", "aarch64"]),
               default="auto", show_default=True,

@@ -4,7 +4,11 @@ Sans-I/O apart from the :class:`~suitlib.flash.interface.FlashDevice` it is give
 :class:`DeltaApplier` lives for one boot; after a reset, build a new one on the same flash and
 feed the patch again from its first byte: it finds its checkpoint and fast-forwards.
 
-A *pass* is one feeding of the whole patch (``begin_pass``, ``feed`` ..., ``end_pass``).
+A *pass* is one feeding of the patch (``begin_pass``, ``feed`` ..., ``end_pass``).
+A resumed pass need not re-feed what is already in flash: once the header (and address map)
+are in, :meth:`DeltaApplier.resume_offset` names the patch offset to continue from (the first
+unfinished chunk, §6.3) and :meth:`DeltaApplier.seek` moves there; ``None`` means no more patch
+bytes are needed. Feeding everything from byte 0 works too (finished chunks are skipped).
 Sequential patches take one pass. A fresh in-place patch takes two: a dry run that checks the
 whole patch against the intact source without writing anything, then the apply pass.
 ``end_pass`` returns ``True`` once the target is complete and verified.
@@ -196,9 +200,12 @@ class DeltaApplier:
         self.header: PatchHeader | None = None
         self.finished = False
         self.passes = 0
+        self.fed = 0
+        """Patch bytes a driver delivered (bookkeeping for callers and tests)."""
         self._stream: PatchStream | None = None
         self._mode = ""  # "verify" | "apply" | "done"
         self._resume = 0
+        self._jump: tuple[int, int] | None = None  # (patch offset, chunk) to continue at
         self._writer: _Writer | None = None
         self._hash: "hashlib._Hash | None" = None
         self._produced = 0
@@ -225,12 +232,51 @@ class DeltaApplier:
         finally:
             self.meter.observe("header", stream.buffer_peak)
 
+    def resume_offset(self) -> int | None:
+        """The patch offset the next :meth:`feed` should start at, or ``None`` when no more
+        patch bytes are needed (the target is complete, or the stream is).
+
+        Until the header and address map are in, this is simply the next byte. After them, on
+        a resumed apply, it is the start of the first chunk not yet durable in flash (from the
+        checkpoint, §6.3): call :meth:`seek` with it and feed from there.
+        """
+        stream = self._stream
+        if stream is None:
+            raise DeltaError("resume_offset() outside a pass")
+        if self._mode == "done" or stream.complete:
+            return None
+        jump = self._jump
+        if jump is not None and stream.at_body_boundary and stream.offset <= jump[0]:
+            return jump[0]
+        return stream.offset
+
+    def seek(self, offset: int) -> None:
+        """The next fed byte is patch byte ``offset``: the current offset, or the one
+        :meth:`resume_offset` names."""
+        stream = self._stream
+        if stream is None:
+            raise DeltaError("seek() outside a pass")
+        if offset == stream.offset:
+            return
+        jump = self._jump
+        if jump is None or offset != self.resume_offset():
+            raise DeltaError(f"cannot continue the patch at offset {offset}; "
+                             f"continue at {self.resume_offset()}", offset=offset)
+        header = self.header
+        assert header is not None
+        stream.jump(*jump)
+        self._jump = None
+        chunk = jump[1]
+        self._produced = (header.chunk_span(chunk)[0] if chunk < header.chunk_count
+                          else header.target_size)
+
     def end_pass(self) -> bool:
         """The patch has ended. ``True``: target complete and verified; ``False``: feed again."""
         stream = self._stream
         if stream is None:
             raise DeltaError("end_pass() before begin_pass()")
-        stream.finish()
+        if not (self._mode == "done" and stream.header is not None):
+            stream.finish()
         header = stream.header
         assert header is not None
         self._stream = None
@@ -367,6 +413,16 @@ class DeltaApplier:
             self._start_writing(header, 0)
             return
         self._start_writing(header, rec.progress)
+        # The record names the first unfinished chunk and where its section starts (§6.1);
+        # a record inconsistent with the header only loses the shortcut.
+        count = header.chunk_count
+        if rec.chunk < count:
+            start, end = header.chunk_span(rec.chunk)
+            consistent = start <= rec.progress < end
+        else:
+            consistent = rec.chunk == count and rec.progress == header.target_size
+        if consistent and rec.chunk_offset >= header.header_size:
+            self._jump = (rec.chunk_offset, rec.chunk)
 
     def _shift(self, header: PatchHeader, moved: int) -> None:
         """Move the source up by the plan's shift, top segment first (§5.1)."""
@@ -390,11 +446,14 @@ class DeltaApplier:
         self._resume = resume
 
         def sector_done(pos: int) -> None:
+            # Record the first chunk that is not complete in flash and its patch offset (§6.1).
             stream = self._stream
             assert stream is not None
+            chunk, offset = stream.chunk, stream.chunk_offset
+            if pos >= header.chunk_span(chunk)[1]:
+                chunk, offset = chunk + 1, stream.chunk_end
             self.log.append(patch_crc=header.header_crc, target_digest=header.target_digest,
-                            phase=PHASE_WRITE, progress=pos, chunk=stream.chunk,
-                            chunk_offset=stream.chunk_offset)
+                            phase=PHASE_WRITE, progress=pos, chunk=chunk, chunk_offset=offset)
 
         self._writer = _Writer(self.flash, self.layout.target.offset, resume, self.meter,
                                sector_done)
@@ -457,13 +516,29 @@ class _MeteredDecoder(ChunkDecoder):
 
 def apply_to_flash(flash: FlashDevice, layout: ApplyLayout, patch: bytes, *,
                    ram_budget: int = DEFAULT_LIMITS.patch_ram, block: int = 1024,
-                   max_passes: int = 3, verify_first: bool = False) -> DeltaApplier:
-    """Drive a :class:`DeltaApplier` over ``patch`` delivered in ``block``-byte pieces."""
+                   max_passes: int = 3, verify_first: bool = False,
+                   from_resume_offset: bool = False) -> DeltaApplier:
+    """Drive a :class:`DeltaApplier` over ``patch`` delivered in ``block``-byte pieces.
+
+    With ``from_resume_offset`` the driver behaves like a download that can start anywhere:
+    it asks :meth:`DeltaApplier.resume_offset` before every block and skips there.
+    ``applier.fed`` counts the patch bytes delivered (over all passes).
+    """
     applier = DeltaApplier(flash, layout, ram_budget=ram_budget, verify_first=verify_first)
     for _ in range(max_passes):
         applier.begin_pass()
-        for pos in range(0, len(patch), block):
-            applier.feed(patch[pos : pos + block])
+        pos = 0
+        while pos < len(patch):
+            if from_resume_offset:
+                nxt = applier.resume_offset()
+                if nxt is None:
+                    break
+                applier.seek(nxt)
+                pos = nxt
+            piece = patch[pos : pos + block]
+            applier.fed += len(piece)
+            applier.feed(piece)
+            pos += block
         if applier.end_pass():
             return applier
     raise DeltaError("the patch did not complete in the expected number of passes")

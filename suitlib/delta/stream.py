@@ -44,6 +44,8 @@ class PatchStream:
         self.chunk = 0
         self.chunk_offset = 0
         """Patch offset of the current chunk's length prefix."""
+        self.chunk_end = 0
+        """Patch offset just past the current chunk's data (valid once its length is read)."""
         self._state = _HEADER
         self._buf = bytearray()
         self.buffer_peak = 0
@@ -60,6 +62,33 @@ class PatchStream:
     @property
     def complete(self) -> bool:
         return self._state == _END
+
+    @property
+    def at_body_boundary(self) -> bool:
+        """Header and address map are parsed and the stream sits between body chunks (or
+        inside one whose output is being skipped): a resume may jump forward from here."""
+        if self.header is None or self._in_map:
+            return False
+        return self._state in (_LEN, _END) or (self._state == _DATA and self._decoder is None)
+
+    def jump(self, offset: int, chunk: int) -> None:
+        """Continue at patch ``offset``, the length prefix of body chunk ``chunk`` (§6.3).
+
+        Only from :attr:`at_body_boundary`; the chunks in between are not parsed at all (the
+        caller's checkpoint says where the chunk starts; the target digest checks the result).
+        """
+        header = self.header
+        if header is None or not self.at_body_boundary:
+            raise DeltaFormatError("a patch stream can jump only between body chunks")
+        if offset < self.offset or not self.chunk <= chunk <= header.chunk_count:
+            raise DeltaFormatError("a patch stream jumps forward only", offset=offset)
+        self.offset = self.chunk_offset = offset
+        self.chunk = chunk
+        self._buf.clear()
+        self._decoder = None
+        self._lzma = None
+        self._left = 0
+        self._state = _LEN if chunk < header.chunk_count else _END
 
     def feed(self, data: bytes | bytearray | memoryview) -> None:
         """Consume the next patch bytes."""
@@ -123,6 +152,7 @@ class PatchStream:
         if length > (1 << 32):
             raise DeltaFormatError(f"chunk {self.chunk} length out of range", chunk=self.chunk)
         self._left = length
+        self.chunk_end = self.offset + length
         if self._in_map:
             self._decoder = MapDecoder(header.map_entries)
         else:

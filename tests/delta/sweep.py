@@ -57,9 +57,14 @@ def outside(setup: Setup, flash: FlashEmulator) -> bytes:
 def sweep(setup: Setup, old: bytes, new: bytes, patch: bytes, *,
           modes: tuple[tuple[str | None, bool], ...] = ((None, False), ("prefix", False),
                                                         ("bits", True)),
-          stride: int = 1, block: int = 512, verify_first: bool = False) -> tuple[int, list[str]]:
+          stride: int = 1, block: int = 512, verify_first: bool = False,
+          from_resume_offset: bool = False, refed: list[int] | None = None
+          ) -> tuple[int, list[str]]:
     """Cut the power before/inside every ``stride``-th flash op of a full apply, in each mode,
-    then reboot and resume. Returns ``(fault points tried, failure ids)``."""
+    then reboot and resume. Returns ``(fault points tried, failure ids)``.
+
+    With ``from_resume_offset`` the resumed boot downloads the patch from the offset the
+    applier names (header and map first), and ``refed`` collects the bytes it was fed."""
     flash = fresh_flash(setup, old)
     before_outside = outside(setup, flash)
     snap = flash.snapshot()
@@ -83,8 +88,12 @@ def sweep(setup: Setup, old: bytes, new: bytes, patch: bytes, *,
                 flash.power_cycle()
                 flash.arm(None)
                 try:
-                    apply_to_flash(flash, setup.layout, patch, ram_budget=setup.ram_budget,
-                                   block=block, verify_first=verify_first)
+                    resumed = apply_to_flash(flash, setup.layout, patch,
+                                             ram_budget=setup.ram_budget, block=block,
+                                             verify_first=verify_first,
+                                             from_resume_offset=from_resume_offset)
+                    if refed is not None:
+                        refed.append(resumed.fed)
                 except Exception as exc:  # noqa: BLE001 - reported as a failure id
                     failures.append(f"{fid}: resume raised {type(exc).__name__}: {exc}")
                     continue

@@ -10,7 +10,8 @@ import pytest
 
 from suitlib.delta.create import CreateOptions, create_patch
 from suitlib.flash import FaultPlan, PowerLoss
-from suitlib.delta.applier import apply_to_flash
+from suitlib.delta.applier import DeltaApplier, apply_to_flash
+from suitlib.delta.errors import DeltaError
 from tests.delta.sweep import fresh_flash, setup_for, sweep
 
 PAIR = "simba-due-programmer-0.8.0-to-0.9.0"
@@ -81,3 +82,64 @@ def test_cut_at_every_op_full(load_pair, profile: str, in_place: bool) -> None:
                             modes=((None, False), ("prefix", False), ("all-but-last", False),
                                    ("bits", False), ("bits", True)))
     assert tried > 100 and failures == []
+
+
+@pytest.mark.parametrize("profile,in_place", [("nrf52840", False), ("stm32l4", True)])
+def test_resume_downloads_from_resume_offset(load_pair, profile: str, in_place: bool) -> None:
+    """§6.3: the resumed boot is fed the header and map, then the patch from
+    ``resume_offset()`` (the first unfinished chunk) on; the result is byte-exact, and a
+    cut late in the apply re-downloads much less than the whole patch."""
+    old, new = load_pair(PAIR)
+    old, new = old[:16 * 1024], new[:16 * 1024 - 200]
+    patch = create_patch(old, new, CreateOptions(in_place=in_place, segment_size=4096,
+                                                 chunk_size=4096))
+    setup = setup_for(profile, in_place=in_place)
+    refed: list[int] = []
+    tried, failures = sweep(setup, old, new, patch, modes=((None, False), ("bits", True)),
+                            from_resume_offset=True, refed=refed)
+    assert tried > 10 and failures == []
+    assert len(refed) == tried
+    # At most the whole patch again (in-place: twice when the cut hit the dry run).
+    assert max(refed) <= len(patch) * (2 if in_place else 1)
+    # Cuts after the first chunk is durable resume past it: strictly less than the patch.
+    assert min(refed) < len(patch) * 0.6
+    assert sum(1 for n in refed if n < len(patch)) > len(refed) // 8
+
+
+def test_resume_offset_names_the_first_unfinished_chunk(load_pair) -> None:
+    old, new = load_pair(PAIR)
+    old, new = old[:16 * 1024], new[:16 * 1024]
+    patch = create_patch(old, new, CreateOptions(chunk_size=4096))
+    setup = setup_for("nrf52840", in_place=False)
+    flash = fresh_flash(setup, old)
+    # Cut in the middle of the apply, then resume by hand.
+    total_ops = flash.ops
+    apply_to_flash(flash, setup.layout, patch, ram_budget=setup.ram_budget)
+    total_ops = flash.ops - total_ops
+    flash = fresh_flash(setup, old)
+    flash.arm(FaultPlan.cut(flash.ops + total_ops * 9 // 10))  # after two sectors
+    with pytest.raises(PowerLoss):
+        apply_to_flash(flash, setup.layout, patch, ram_budget=setup.ram_budget)
+    flash.power_cycle()
+    flash.arm(None)
+    applier = DeltaApplier(flash, setup.layout, ram_budget=setup.ram_budget)
+    applier.begin_pass()
+    assert applier.resume_offset() == 0
+    applier.feed(patch[:40])  # part of the header: keep going
+    assert applier.resume_offset() == 40
+    with pytest.raises(DeltaError):
+        applier.seek(41)
+    applier.feed(patch[40:200])
+    offset = applier.resume_offset()
+    assert offset is not None and offset > 200
+    # The offset is a chunk's length prefix: the chunks before it are complete in flash.
+    rec = applier.log.latest
+    assert rec is not None and rec.chunk_offset == offset and rec.chunk >= 1
+    assert rec.chunk * 4096 <= rec.progress < (rec.chunk + 1) * 4096
+    with pytest.raises(DeltaError):
+        applier.seek(offset + 1)
+    applier.seek(offset)
+    applier.feed(patch[offset:])
+    assert applier.resume_offset() is None
+    assert applier.end_pass()
+    assert flash.dump(setup.layout.target.offset, len(new)) == new
