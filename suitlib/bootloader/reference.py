@@ -28,6 +28,7 @@ from suitlib.bootloader.trailer import (
     read_trailer,
 )
 from suitlib.bootloader.verify import DigestVerifier, ImageVerifier, Verdict
+from suitlib.flash.errors import FlashWornError
 from suitlib.flash.interface import FlashDevice
 
 STRATEGIES = ("swap", "overwrite")
@@ -113,16 +114,26 @@ class ReferenceBootloader:
         s, slog = self.read_state(flash, lay, lay.secondary)
         d = self.table(p, s)
         actions: list[str] = [f"row{d.row}:{d.action.value}"]
-        if d.action is Action.RESUME:
-            self._resume(flash, lay, p, plog, d.swap_type)
-        elif d.action is Action.START:
-            actions.append(self._start(flash, lay, p, d.swap_type))
-        elif d.action is Action.REVERT:
-            slog = format_trailer(flash, lay, lay.secondary)
-            slog.append(payload(Kind.REQUEST, SwapType.REVERT))
-            actions.append(self._start(flash, lay, p, SwapType.REVERT))
-        elif d.action is Action.CLEAN_SECONDARY:
-            erase_area(flash, lay.secondary.trailer.sectors)
+        try:
+            if d.action is Action.RESUME:
+                self._resume(flash, lay, p, plog, d.swap_type)
+            elif d.action is Action.START:
+                actions.append(self._start(flash, lay, p, d.swap_type))
+            elif d.action is Action.REVERT:
+                slog = format_trailer(flash, lay, lay.secondary)
+                slog.append(payload(Kind.REQUEST, SwapType.REVERT))
+                actions.append(self._start(flash, lay, p, SwapType.REVERT))
+            elif d.action is Action.CLEAN_SECONDARY:
+                erase_area(flash, lay.secondary.trailer.sectors)
+        except FlashWornError as exc:
+            # A sector is past its endurance: give the update up (no retry loop) and boot
+            # whatever verifies — "no upgrade", never "no boot" when the primary is intact.
+            actions.append("worn:" + exc.message)
+            try:
+                erase_area(flash, lay.secondary.trailer.sectors)
+            except FlashWornError:
+                pass
+            return self._boot_primary(flash, lay, actions, allow_bootstrap=False)
         return self._boot_primary(flash, lay, actions, allow_bootstrap=True)
 
     def _verify_slot(self, flash: FlashDevice, slot: Slot) -> tuple[container.Container | None, Verdict]:
@@ -149,6 +160,8 @@ class ReferenceBootloader:
         cur = container.read(flash, lay.primary.offset, lay.primary.capacity)
         if cur is not None:
             n = max(n, lay.primary.sectors_for(cur.total(wu)))
+        assert lay.scratch is not None  # pre-flight: a worn scratch refuses the swap up front
+        flash.erase(lay.scratch.offset, lay.scratch.size)
         plog = format_trailer(flash, lay, lay.primary)
         plog.append(payload(Kind.SWAP_INFO, int(kind) << 20 | n))
         self.swap_steps(flash, lay, plog, n, 0)

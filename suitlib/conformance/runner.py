@@ -22,7 +22,7 @@ from suitlib.conformance.ids import make_id, parse_id
 from suitlib.conformance.invariants import check_end, check_event
 from suitlib.conformance.scenarios import BOOT, BY_ID, Scenario
 from suitlib.conformance.schedules import keep, plans_for
-from suitlib.errors import InputError
+from suitlib.errors import InputError, SuitError
 from suitlib.flash.faults import Fault, FaultPlan, ReadFlip
 from suitlib.flash.geometry import Geometry
 from suitlib.flash.interface import PowerLoss
@@ -264,9 +264,7 @@ class Suite:
         for plan in plans:
             k = plan.faults[0].at
             flash.arm(None)
-            while pos < k:          # advance the prefix by replaying the clean trace
-                flash.replay(trace[pos])
-                pos += 1
+            pos = _advance(flash, trace, pos, k)
             snap = flash.snapshot()
             yield self._from_point(scenario, device, ctx, setup_state, bounds, clean_events,
                                    trace, plan, clean_wear, start_wear, config, schedule)
@@ -316,9 +314,7 @@ class Suite:
         pos = flash.ops
         for k in firsts:
             flash.arm(None)
-            while pos < k:
-                flash.replay(trace[pos])
-                pos += 1
+            pos = _advance(flash, trace, pos, k)
             base = flash.snapshot()
             first = (FaultPlan.cut(k, torn="bits", unstable=True) if unstable else FaultPlan.cut(k))
             # learn how long the recovery boot is when it runs undisturbed
@@ -360,6 +356,18 @@ class Suite:
     def replay(self, rid: str, devices: dict[str, Device], *, pictures: bool = True) -> RunResult:
         scenario, device, plan, cold = parse_id(rid, devices)
         return self.run_plan(scenario, device, plan, cold=cold, pictures=pictures)
+
+
+def _advance(flash: Any, trace: dict, pos: int, k: int) -> int:  # type: ignore[type-arg]
+    """Replay the clean trace from ``pos`` up to (not including) op ``k``. An op the part
+    refused in the clean run (worn sector, PROGERR) is refused again, identically."""
+    while pos < k:
+        try:
+            flash.replay(trace[pos])
+        except SuitError:
+            pass
+        pos += 1
+    return pos
 
 
 def _state_before(setup_state: RunState, events: list[Event]) -> RunState:

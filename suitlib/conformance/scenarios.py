@@ -139,6 +139,18 @@ def s_v1_only(ctx: Any) -> None:
     s_v1(ctx)
 
 
+WORN_AT = 1000  # endurance of the worn-out variant (cycles)
+
+
+def s_worn_hot_sector(ctx: Any) -> None:
+    """A permanent request, with the sector that wears first (the scratch, else the primary's
+    first sector) already at its endurance: its next erase fails (F6)."""
+    s_v1_pending(True)(ctx)
+    areas = ctx.layout_areas
+    hot = (areas.get("scratch") or areas["primary"])[0]
+    ctx.flash.set_wear(ctx.flash.geometry.sector_index(hot.offset), WORN_AT)
+
+
 def s_downgrade(ctx: Any) -> None:
     ctx.provision("v1")
     ctx.step(BOOT)
@@ -289,6 +301,10 @@ SCENARIOS: tuple[Scenario, ...] = (
              frozenset({"none", "cut"}),
              images=Images({"v1": (0.8, 1, False), "v2": (1.0, 2, False),
                             "v1b": (0.7, 3, False), "v2b": (0.9, 4, False)})),
+    Scenario("wear-out", 39, "The hottest sector is worn out: no upgrade, still a boot (F6)",
+             s_worn_hot_sector, (BOOT, BOOT), frozenset({0}),
+             lambda ctx, caps: Expect(frozenset({"v1"}), {"v1": "v2"}, frozenset({1})),
+             frozenset({"none", "cut"}), geometry={"endurance": WORN_AT}),
     Scenario("read-flips", 40, "Transient bit flips on trailer reads (F7)", s_v1_pending(False),
              (BOOT, BOOT, BOOT), frozenset({0, 1}), e_v1_reverted, frozenset({"flip"}),
              frozenset({"revert"})),
