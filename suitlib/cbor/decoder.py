@@ -159,36 +159,40 @@ class _Reader:
             append = out.append
             item = self.item
             size = len(data)
+            pos = self.pos
             i = 0
             try:
                 for i in range(value):
-                    at = self.pos
-                    if at < size:
-                        first = data[at]
+                    if pos < size:
+                        first = data[pos]
                         if first < 0x18:  # small unsigned integer: no call
-                            self.pos = at + 1
+                            pos += 1
                             append(first)
                             continue
-                        if 0x40 <= first < 0x58:  # short byte string: no call
-                            end = at + first - 0x3F
-                            if end <= size:
-                                self.pos = end
-                                append(data[at + 1:end])
+                        if first < 0x58:
+                            if first >= 0x40:  # short byte string: no call
+                                end = pos + first - 0x3F
+                                if end <= size:
+                                    append(data[pos + 1:end])
+                                    pos = end
+                                    continue
+                            elif first == 0x18 and pos + 1 < size and data[pos + 1] >= 24:  # uint8
+                                append(data[pos + 1])
+                                pos += 2
                                 continue
-                        elif first == 0x18 and at + 1 < size and data[at + 1] >= 24:  # uint8
-                            self.pos = at + 2
-                            append(data[at + 1])
-                            continue
-                        elif first == 0x58 and at + 1 < size and data[at + 1] >= 24:  # bstr, 1-byte length
-                            end = at + 2 + data[at + 1]
+                        elif first == 0x58 and pos + 1 < size and data[pos + 1] >= 24:  # bstr, 1-byte length
+                            end = pos + 2 + data[pos + 1]
                             if end <= size:
-                                self.pos = end
-                                append(data[at + 2:end])
+                                append(data[pos + 2:end])
+                                pos = end
                                 continue
+                    self.pos = pos
                     append(item(depth))
+                    pos = self.pos
             except _Fault as fault:
                 fault.segments.append(f"[{i}]")
                 raise
+            self.pos = pos
             return tuple(out)
         return self.map(value, depth)
 
@@ -199,20 +203,23 @@ class _Reader:
         item = self.item
         out: dict[Any, Any] = {}
         previous = b""
+        pos = self.pos
         for _ in range(count):
-            start = self.pos
-            if start < size and data[start] < 0x18:  # small unsigned integer key
-                key = data[start]
-                self.pos = start + 1
+            start = pos
+            if pos < size and data[pos] < 0x18:  # small unsigned integer key
+                key = data[pos]
+                pos += 1
             else:
+                self.pos = pos
                 key = item(depth)
+                pos = self.pos
                 if not isinstance(key, (int, str, bytes)):
                     try:
                         hash(key)
                     except TypeError:
                         raise _Fault(MalformedError, "a map used as a map key is not supported",
                                      offset=start) from None
-            encoded = data[start:self.pos]
+            encoded = data[start:pos]
             if encoded <= previous:
                 label = names(key) if names is not None else repr(key)
                 if key in out:
@@ -220,34 +227,37 @@ class _Reader:
                 raise _Fault(NonCanonicalError, f"map key {label} out of deterministic (bytewise) order",
                              offset=start)
             previous = encoded
-            at = self.pos
-            if at < size:
-                first = data[at]
+            if pos < size:
+                first = data[pos]
                 if first < 0x18:
-                    self.pos = at + 1
                     out[key] = first
+                    pos += 1
                     continue
-                if 0x40 <= first < 0x58:
-                    end = at + first - 0x3F
-                    if end <= size:
-                        self.pos = end
-                        out[key] = data[at + 1:end]
+                if first < 0x58:
+                    if first >= 0x40:
+                        end = pos + first - 0x3F
+                        if end <= size:
+                            out[key] = data[pos + 1:end]
+                            pos = end
+                            continue
+                    elif first == 0x18 and pos + 1 < size and data[pos + 1] >= 24:
+                        out[key] = data[pos + 1]
+                        pos += 2
                         continue
-                elif first == 0x18 and at + 1 < size and data[at + 1] >= 24:
-                    self.pos = at + 2
-                    out[key] = data[at + 1]
-                    continue
-                elif first == 0x58 and at + 1 < size and data[at + 1] >= 24:
-                    end = at + 2 + data[at + 1]
+                elif first == 0x58 and pos + 1 < size and data[pos + 1] >= 24:
+                    end = pos + 2 + data[pos + 1]
                     if end <= size:
-                        self.pos = end
-                        out[key] = data[at + 2:end]
+                        out[key] = data[pos + 2:end]
+                        pos = end
                         continue
+            self.pos = pos
             try:
                 out[key] = item(depth)
             except _Fault as fault:
                 fault.segments.append("/" + names(key) if names is not None else self.segment(key))
                 raise
+            pos = self.pos
+        self.pos = pos
         if len(out) != count:
             # distinct encodings, equal values in Python (1, 1.0 and true): one would be lost
             raise _Fault(DuplicateKeyError, "map keys that differ in CBOR but are equal as values "

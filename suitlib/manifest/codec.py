@@ -666,7 +666,13 @@ def decode_common(ctx: _Ctx, value: Any, path: str = "manifest/common") -> Commo
 
         raise ItemLimitError(f"{len(comps)} components exceed the limit of {ctx.limits.max_components}",
                              path=cpath, limit="max_components")
-    components = tuple(decode_component_id(c, f"{cpath}[{i}]") for i, c in enumerate(comps))
+    ids = []
+    for i, c in enumerate(comps):  # the path is only spelled out for a faulty identifier
+        if type(c) is tuple and (len(c) == 1 and type(c[0]) is bytes or all(type(part) is bytes for part in c)):
+            ids.append(ComponentId(c))
+        else:
+            ids.append(decode_component_id(c, f"{cpath}[{i}]"))
+    components = tuple(ids)
     shared = None
     if CommonKey.SHARED_SEQUENCE in items:
         spath = path + "/shared-sequence"
@@ -691,6 +697,10 @@ def decode_severable_content(ctx: _Ctx, key: int, value: Any, path: str) -> Seve
     if key == ManifestKey.TEXT:
         return decode_text(ctx, ctx.unwrap(value, path), path)
     return _sequence(ctx, value, path)
+
+
+_MANIFEST_PATHS = {int(key): f"manifest/{_MANIFEST_KEY(int(key))}" for key in ManifestKey}
+"""Error paths of the manifest members (``manifest/install``), made once."""
 
 
 def decode_manifest_content(ctx: _Ctx, data: bytes, path: str = "manifest") -> Manifest:
@@ -720,7 +730,9 @@ def decode_manifest_content(ctx: _Ctx, data: bytes, path: str = "manifest") -> M
     for key, value in items.items():
         if key in (1, 2, 3):
             continue
-        sub = f"{path}/{_MANIFEST_KEY(key)}"
+        sub = _MANIFEST_PATHS.get(key) if path == "manifest" else None
+        if sub is None:
+            sub = f"{path}/{_MANIFEST_KEY(key)}"
         if key == ManifestKey.REFERENCE_URI:
             kw["reference_uri"] = _tstr(value, sub)
         elif key == ManifestKey.MANIFEST_COMPONENT_ID:
