@@ -185,11 +185,31 @@ class UpdateDB:
     def add_report(
         self, device_id: str | None, address: str, body: bytes, digest: str, summary: dict[str, Any]
     ) -> int:
-        cur = self._tx(
-            "INSERT INTO reports(device_id, address, received, size, digest, summary, body) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (device_id, address, time.time(), len(body), digest, json.dumps(summary, sort_keys=True), body),
-        )
+        """Store a report; a byte-identical report from the same device is stored once.
+
+        A device whose POST timed out re-sends the same report (a new CoAP exchange, so the
+        message layer cannot see the duplicate): submission is idempotent per (device, digest),
+        and the id of the report already stored is returned.
+        """
+        cur = self.conn.cursor()
+        cur.execute("BEGIN IMMEDIATE")
+        try:
+            row = cur.execute(
+                "SELECT id FROM reports WHERE device_id IS ? AND digest = ? LIMIT 1", (device_id, digest)
+            ).fetchone()
+            if row is not None:
+                cur.execute("COMMIT")
+                return int(row[0])
+            cur.execute(
+                "INSERT INTO reports(device_id, address, received, size, digest, summary, body) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (device_id, address, time.time(), len(body), digest, json.dumps(summary, sort_keys=True), body),
+            )
+            cur.execute("UPDATE meta SET value = value + 1 WHERE key = 'generation'")
+            cur.execute("COMMIT")
+        except BaseException:
+            cur.execute("ROLLBACK")
+            raise
         return int(cur.lastrowid or 0)
 
     def reports(self, device_id: str | None = None, limit: int = 1000) -> list[dict[str, Any]]:
