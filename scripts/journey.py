@@ -222,7 +222,7 @@ async def journey() -> None:
                 n = swap_ops(m)
                 m.flash.arm(FaultPlan.cut(m.flash.ops + n // 2))
                 console.print(f"           (the swap takes {n} flash operations; power will fail at the {n // 2}th)")
-            painter.capture(ev.t, ev.kind + (f" {ev.detail[:14]}" if ev.kind in ("self-test", "boot") else ""))
+            painter.capture(ev.t, ev.kind + (f" {ev.detail}" if ev.kind in ("self-test", "boot") else ""))
 
         mote.on_event = on_event
         with Progress(TextColumn("  {task.description}"), BarColumn(), DownloadColumn(), TimeElapsedColumn(),

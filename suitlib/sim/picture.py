@@ -17,6 +17,8 @@ from suitlib.bootloader import image as container
 ERASED, OTHER = "erased", "other"
 PALETTE = ("#4e79a7", "#59a14f", "#e15759", "#f28e2b", "#b07aa1", "#76b7b2")
 FIXED = {ERASED: "#ffffff", OTHER: "#bab0ac"}
+LABEL_MAX = 48
+"""Longest step label drawn beside a row (the label column widens to fit)."""
 
 
 @dataclass(frozen=True)
@@ -74,7 +76,9 @@ class SlotPainter:
     def svg(self, title: str = "") -> str:
         names = list(self.containers)
         colours = {n: PALETTE[i % len(PALETTE)] for i, n in enumerate(names)} | FIXED
-        cell, row, left = 9, 18, 250
+        cell, row = 9, 18
+        longest = max((len(f.label[:LABEL_MAX]) for f in self.frames), default=0)
+        left = max(250, int(10 + 6.7 * (9 + longest)) + 10)  # monospace 11 px: ~6.6 px a character
         n1, n2, n3 = len(self.primary), len(self.secondary), len(self.scratch)
         x2 = left + n1 * cell + 24
         x3 = x2 + n2 * cell + 24
@@ -87,7 +91,7 @@ class SlotPainter:
                f'<text x="{x2}" y="50">secondary</text>', f'<text x="{x3}" y="50">scratch</text>']
         for i, f in enumerate(self.frames):
             y = 60 + i * row
-            out.append(f'<text x="10" y="{y + 11}">{f.t:6.2f}s {escape(f.label[:30])}</text>')
+            out.append(f'<text x="10" y="{y + 11}">{f.t:6.2f}s {escape(f.label[:LABEL_MAX])}</text>')
             for x0, cells in ((left, f.primary), (x2, f.secondary), (x3, f.scratch)):
                 for j, c in enumerate(cells):
                     out.append(f'<rect x="{x0 + j * cell}" y="{y}" width="{cell - 1}" height="{row - 3}" '
