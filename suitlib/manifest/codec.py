@@ -628,6 +628,74 @@ def _fast_parameters(ctx: _Ctx, data: bytes, pos: int) -> tuple[Parameters, int]
     return Parameters(out), pos
 
 
+def _fast_map(ctx: _Ctx, data: bytes, start: int = 0) -> dict[int, Any] | None:
+    """Read the outermost map of a SUIT structure (envelope, manifest, common) from ``data``
+    at ``start``, or None to leave it to the checked decoder.
+
+    Handles up to 23 keys 0..23 in deterministic order, with values that are small uints or
+    byte strings (the ``bstr .cbor`` members) read inline and anything else through the
+    general reader; like :func:`_fast_sequence`, it gives up on anything not plainly valid.
+    """
+    limits = ctx.limits
+    size = len(data)
+    count = data[start] - 0xA0
+    if not 0 < count < 24 or size > limits.max_envelope_size or limits.max_depth < 1:
+        return None
+    pos = start + 1
+    if 2 * count > size - pos:
+        return None
+    budget = ctx.budget
+    budget.items -= count
+    if budget.items < 0:
+        return None
+    out: dict[int, Any] = {}
+    previous = -1
+    for _ in range(count):
+        key = data[pos]
+        if key >= 24 or key <= previous:
+            return None
+        previous = key
+        head = data[pos + 1]
+        pos += 2
+        if head < 24:
+            out[key] = head
+            continue
+        if 0x40 <= head < 0x58:
+            end = pos + head - 0x40
+        elif head == 0x58 and data[pos] >= 24:
+            end = pos + 1 + data[pos]
+            pos += 1
+        elif head == 0x59 and data[pos]:
+            end = pos + 2 + ((data[pos] << 8) | data[pos + 1])
+            pos += 2
+        else:
+            out[key], pos = decode_from(data, pos - 1, 1, limits=limits, budget=budget)
+            continue
+        if end > size:
+            return None
+        out[key] = data[pos:end]
+        pos = end
+    if pos != size:
+        return None
+    return out
+
+
+def _outer_map(ctx: _Ctx, data: Any, path: str, key_names: Callable[[Any], str]) -> Any:
+    """The outermost item of an encoded SUIT structure: by :func:`_fast_map` when it can,
+    else by the checked decoder (which also reports anything that is not bytes)."""
+    if type(data) is bytes and data:
+        budget = ctx.budget
+        saved = budget.items
+        try:
+            items = _fast_map(ctx, data)
+        except (SuitError, IndexError):
+            items = None
+        if items is not None:
+            return items
+        budget.items = saved
+    return decode(data, limits=ctx.limits, path=path, budget=ctx.budget, key_names=key_names)
+
+
 def decode_text(ctx: _Ctx, value: Any, path: str) -> Text:
     """suit-text content (§8.4.4)."""
     langs = _map(value, path)
@@ -652,7 +720,7 @@ def decode_text(ctx: _Ctx, value: Any, path: str) -> Text:
 
 def decode_common(ctx: _Ctx, value: Any, path: str = "manifest/common") -> Common:
     """SUIT_Common (§8.4.5)."""
-    items = _keyed_map(ctx.unwrap(value, path, _COMMON_KEY), path)
+    items = _keyed_map(_outer_map(ctx, _bstr(value, path), path, _COMMON_KEY), path)
     if CommonKey.COMPONENTS not in items:
         raise MissingKeyError("suit-components is required", path=path)
     if 3 in items:
@@ -705,7 +773,7 @@ _MANIFEST_PATHS = {int(key): f"manifest/{_MANIFEST_KEY(int(key))}" for key in Ma
 
 def decode_manifest_content(ctx: _Ctx, data: bytes, path: str = "manifest") -> Manifest:
     """SUIT_Manifest from the content of envelope key 3 (§8.4)."""
-    raw = decode(data, limits=ctx.limits, path=path, budget=ctx.budget, key_names=_MANIFEST_KEY)
+    raw = _outer_map(ctx, data, path, _MANIFEST_KEY)
     if isinstance(raw, Tag):
         raise WrongTagError(f"manifest tagged {raw.number}; the envelope holds an untagged SUIT_Manifest",
                             path=path)
@@ -787,10 +855,10 @@ def decode_envelope(data: bytes, *, limits: Limits = DEFAULT_LIMITS) -> Envelope
     if isinstance(data, (bytes, bytearray, memoryview)) and bytes(data[:2]) == _ENVELOPE_TAG_HEAD:
         if len(data) > limits.max_envelope_size:
             decode(data, limits=limits)  # raises the size error
-        top = decode(bytes(data[2:]), limits=limits, path="", budget=ctx.budget, key_names=_ENVELOPE_KEY)
+        top = _outer_map(ctx, bytes(data[2:]), "", _ENVELOPE_KEY)
         tagged = True
     else:
-        top = decode(data, limits=limits, path="", budget=ctx.budget, key_names=_ENVELOPE_KEY)
+        top = _outer_map(ctx, data, "", _ENVELOPE_KEY)
         tagged = False
         if isinstance(top, Tag):
             raise WrongTagError(f"tag {top.number}, expected {ENVELOPE_TAG} (SUIT_Envelope_Tagged)", path="",

@@ -1,5 +1,5 @@
-"""The codec's fast readers (command sequences read straight from their bytes) agree with the
-checked decoder: on every input, the same model or the same error (type, path, message).
+"""The codec's fast readers (command sequences, the envelope, manifest and common maps and
+SUIT digests read straight from their bytes) agree with the checked decoder: on every input, the same model or the same error (type, path, message).
 
 Each input is decoded twice, once as shipped and once with the fast readers switched off, and
 the outcomes compared: official vectors, generated manifests, one-byte mutations of both, item
@@ -64,6 +64,8 @@ def _outcome(data: bytes, limits: Limits = DEFAULT_LIMITS):
 
 def _checked_only(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(codec, "_fast_sequence", lambda ctx, data, depth: None)
+    monkeypatch.setattr(codec, "_fast_map", lambda ctx, data, start=0: None)
+    monkeypatch.setattr(codec, "_digest_on_bytes", lambda ctx, wrapped: None)
 
 
 def _both(data: bytes, limits: Limits = DEFAULT_LIMITS):
