@@ -47,7 +47,7 @@ from functools import cached_property
 from types import MappingProxyType
 from typing import Any, Union
 
-from suitlib.cbor import bstr, encode
+from suitlib.cbor import bstr, encode, head
 from suitlib.manifest.numbers import (
     CONDITIONS,
     DigestAlgorithm,
@@ -66,6 +66,9 @@ _HASHES = {
     DigestAlgorithm.SHAKE128: lambda d: hashlib.shake_128(d).digest(32),
     DigestAlgorithm.SHAKE256: lambda d: hashlib.shake_256(d).digest(64),
 }
+
+
+_HASHES_BY_ID = {int(alg): fn for alg, fn in _HASHES.items()}
 
 
 def frozen_map(items: Mapping[Any, Any] | None = None) -> Mapping[Any, Any]:
@@ -95,11 +98,17 @@ class Digest:
 
     def encode(self) -> bytes:
         """The encoded SUIT_Digest array."""
-        return encode(self.to_cbor())
+        alg = self.algorithm
+        if self.extra or type(alg) is not int or type(self.value) is not bytes:
+            return encode(self.to_cbor())
+        return b"\x82" + (head(1, -1 - alg) if alg < 0 else head(0, alg)) + bstr(self.value)
 
 
 def digest_bytes(data: bytes, algorithm: int) -> bytes:
     """Hash ``data`` with a suit-digest-algorithm-id."""
+    fn = _HASHES_BY_ID.get(algorithm) if type(algorithm) is int else None
+    if fn is not None:
+        return fn(bytes(data))
     try:
         fn = _HASHES[DigestAlgorithm(algorithm)]
     except (ValueError, KeyError):
