@@ -30,7 +30,8 @@ Decisions where the CDDL leaves room, all raising a typed error naming the path:
 from __future__ import annotations
 
 from collections.abc import Mapping
-from types import MappingProxyType
+from enum import IntEnum
+from types import MappingProxyType, SimpleNamespace
 from typing import Any, Callable
 
 from suitlib.cbor import Budget, Tag, bstr, decode, decode_from, encode
@@ -164,7 +165,7 @@ def _keyed_map(value: Any, path: str) -> dict[Any, Any]:
     to 1 or 2.0 == 2 in Python and be taken for a SUIT key, so such keys are refused."""
     items = _map(value, path)
     for key in items:
-        if isinstance(key, (bool, float)):
+        if type(key) is not int and isinstance(key, (bool, float)):
             raise WrongTypeError(f"map key {key!r} ({_type_name(key)}) is not allowed here; SUIT keys are "
                                  "integers (or text for integrated payloads)", path=path)
     return items
@@ -252,30 +253,41 @@ def decode_component_id(value: Any, path: str) -> ComponentId:
     return ComponentId(arr)
 
 
+def _plain_ints(codes: type[IntEnum]) -> SimpleNamespace:
+    """The members of ``codes`` as plain ints under the same names: reading an IntEnum member
+    is an attribute lookup several times slower than this, and the decoder compares codes on
+    every item."""
+    return SimpleNamespace(**{name: int(member) for name, member in codes.__members__.items()})
+
+
+_MK, _CK, _EK = _plain_ints(ManifestKey), _plain_ints(CommonKey), _plain_ints(EnvelopeKey)
+_DIR, _PAR = _plain_ints(Directive), _plain_ints(Parameter)
+
+
 def _decode_parameter(ctx: _Ctx, code: int, value: Any, path: str) -> Any:
-    if code == Parameter.VENDOR_IDENTIFIER:
+    if code == _PAR.VENDOR_IDENTIFIER:
         if isinstance(value, Tag):
             if value.number != PEN_TAG:
                 raise WrongTagError(f"vendor id tag {value.number}, expected {PEN_TAG} (cbor-pen)", path=path)
             _bstr(value.value, path)
             return value
         return _bstr(value, path)
-    if code in (Parameter.CLASS_IDENTIFIER, Parameter.DEVICE_IDENTIFIER, Parameter.CONTENT,
-                Parameter.INVOKE_ARGS, Parameter.FETCH_ARGUMENTS, Parameter.ENCRYPTION_INFO,
-                Parameter.WAIT_INFO, Parameter.COMPONENT_METADATA):
+    if code in (_PAR.CLASS_IDENTIFIER, _PAR.DEVICE_IDENTIFIER, _PAR.CONTENT,
+                _PAR.INVOKE_ARGS, _PAR.FETCH_ARGUMENTS, _PAR.ENCRYPTION_INFO,
+                _PAR.WAIT_INFO, _PAR.COMPONENT_METADATA):
         return _bstr(value, path)
-    if code == Parameter.IMAGE_DIGEST:
+    if code == _PAR.IMAGE_DIGEST:
         return decode_digest(ctx.unwrap(value, path), path)
-    if code in (Parameter.USE_BEFORE, Parameter.COMPONENT_SLOT, Parameter.IMAGE_SIZE,
-                Parameter.SOURCE_COMPONENT, Parameter.MINIMUM_BATTERY):
+    if code in (_PAR.USE_BEFORE, _PAR.COMPONENT_SLOT, _PAR.IMAGE_SIZE,
+                _PAR.SOURCE_COMPONENT, _PAR.MINIMUM_BATTERY):
         return _uint(value, path)
-    if code == Parameter.UPDATE_PRIORITY:
+    if code == _PAR.UPDATE_PRIORITY:
         return _int(value, path)
-    if code in (Parameter.STRICT_ORDER, Parameter.SOFT_FAILURE):
+    if code in (_PAR.STRICT_ORDER, _PAR.SOFT_FAILURE):
         return _bool(value, path)
-    if code == Parameter.URI:
+    if code == _PAR.URI:
         return _tstr(value, path)
-    if code == Parameter.VERSION:
+    if code == _PAR.VERSION:
         inner = _array(ctx.unwrap(value, path), path)
         if len(inner) != 2:
             raise InvalidValueError("version needs [comparison-type, [+int]]", path=path)
@@ -290,12 +302,12 @@ def _decode_parameter(ctx: _Ctx, code: int, value: Any, path: str) -> Any:
 
 
 _PLAIN_PARAMETERS: dict[int, type] = {
-    Parameter.VENDOR_IDENTIFIER: bytes, Parameter.CLASS_IDENTIFIER: bytes, Parameter.DEVICE_IDENTIFIER: bytes,
-    Parameter.CONTENT: bytes, Parameter.INVOKE_ARGS: bytes, Parameter.FETCH_ARGUMENTS: bytes,
-    Parameter.ENCRYPTION_INFO: bytes, Parameter.WAIT_INFO: bytes, Parameter.COMPONENT_METADATA: bytes,
-    Parameter.USE_BEFORE: int, Parameter.COMPONENT_SLOT: int, Parameter.IMAGE_SIZE: int,
-    Parameter.SOURCE_COMPONENT: int, Parameter.MINIMUM_BATTERY: int, Parameter.URI: str,
-    Parameter.STRICT_ORDER: bool, Parameter.SOFT_FAILURE: bool,
+    _PAR.VENDOR_IDENTIFIER: bytes, _PAR.CLASS_IDENTIFIER: bytes, _PAR.DEVICE_IDENTIFIER: bytes,
+    _PAR.CONTENT: bytes, _PAR.INVOKE_ARGS: bytes, _PAR.FETCH_ARGUMENTS: bytes,
+    _PAR.ENCRYPTION_INFO: bytes, _PAR.WAIT_INFO: bytes, _PAR.COMPONENT_METADATA: bytes,
+    _PAR.USE_BEFORE: int, _PAR.COMPONENT_SLOT: int, _PAR.IMAGE_SIZE: int,
+    _PAR.SOURCE_COMPONENT: int, _PAR.MINIMUM_BATTERY: int, _PAR.URI: str,
+    _PAR.STRICT_ORDER: bool, _PAR.SOFT_FAILURE: bool,
 }
 """Parameters whose decoded value is used as is when its type is right (uints: int >= 0)."""
 _PLAIN_PARAMETERS = {int(k): v for k, v in _PLAIN_PARAMETERS.items()}
@@ -329,7 +341,7 @@ def decode_parameters(ctx: _Ctx, value: Any, path: str) -> Parameters:
 def _decode_argument(ctx: _Ctx, code: int, arg: Any, path: str, depth: int) -> Any:
     if code < 0:
         return arg
-    if code == Directive.SET_COMPONENT_INDEX:
+    if code == _DIR.SET_COMPONENT_INDEX:
         if arg is True:
             return True
         if isinstance(arg, tuple):
@@ -339,9 +351,9 @@ def _decode_argument(ctx: _Ctx, code: int, arg: Any, path: str, depth: int) -> A
                 _uint(item, f"{path}[{i}]")
             return arg
         return _uint(arg, path)
-    if code in (Directive.OVERRIDE_PARAMETERS, Directive.SET_PARAMETERS):
+    if code in (_DIR.OVERRIDE_PARAMETERS, _DIR.SET_PARAMETERS):
         return decode_parameters(ctx, arg, path)
-    if code == Directive.TRY_EACH:
+    if code == _DIR.TRY_EACH:
         arr = _array(arg, path)
         empty = bool(arr) and arr[-1] is None
         seqs = arr[:-1] if empty else arr
@@ -349,14 +361,14 @@ def _decode_argument(ctx: _Ctx, code: int, arg: Any, path: str, depth: int) -> A
             raise InvalidValueError("try-each needs at least two sequences", path=path)
         return TryEach(tuple(_sequence(ctx, s, f"{path}[{i}]", depth + 1)
                              for i, s in enumerate(seqs)), empty)
-    if code == Directive.RUN_SEQUENCE:
+    if code == _DIR.RUN_SEQUENCE:
         return _sequence(ctx, arg, path, depth + 1)
-    if code == Directive.OVERRIDE_MULTIPLE:
+    if code == _DIR.OVERRIDE_MULTIPLE:
         items = _map(arg, path)
         if not items:
             raise InvalidValueError("empty override-multiple map", path=path)
         return frozen_map({_uint(k, path): decode_parameters(ctx, v, f"{path}/{k}") for k, v in items.items()})
-    if code == Directive.COPY_PARAMS:
+    if code == _DIR.COPY_PARAMS:
         items = _map(arg, path)
         if not items:
             raise InvalidValueError("empty copy-params map", path=path)
@@ -375,8 +387,8 @@ def _decode_argument(ctx: _Ctx, code: int, arg: Any, path: str, depth: int) -> A
 
 _KNOWN_CODES = frozenset(int(c) for c in CommandCode)
 _UINT_ARGUMENT_CODES = _KNOWN_CODES - {
-    Directive.TRY_EACH, Directive.SET_PARAMETERS, Directive.OVERRIDE_PARAMETERS, Directive.RUN_SEQUENCE,
-    Directive.OVERRIDE_MULTIPLE, Directive.COPY_PARAMS,
+    _DIR.TRY_EACH, _DIR.SET_PARAMETERS, _DIR.OVERRIDE_PARAMETERS, _DIR.RUN_SEQUENCE,
+    _DIR.OVERRIDE_MULTIPLE, _DIR.COPY_PARAMS,
 }
 """Codes whose argument may be a plain uint (reporting policy, or a component index)."""
 _INTERNED: dict[tuple[int, int], Command] = {}
@@ -451,9 +463,9 @@ _PAIRS: dict[bytes, Command] = {
 }
 """The two encoded bytes of every ``code, uint`` command with a code and argument below 24."""
 
-_OVERRIDE = int(Directive.OVERRIDE_PARAMETERS)
-_SET = int(Directive.SET_PARAMETERS)
-_DIGEST = int(Parameter.IMAGE_DIGEST)
+_OVERRIDE = _DIR.OVERRIDE_PARAMETERS
+_SET = _DIR.SET_PARAMETERS
+_DIGEST = _PAR.IMAGE_DIGEST
 
 
 def _fast_sequence(ctx: _Ctx, data: bytes, depth: int) -> CommandSequence | None:
@@ -533,7 +545,7 @@ def _fast_sequence(ctx: _Ctx, data: bytes, depth: int) -> CommandSequence | None
 
 _BSTR_PARAMETERS = frozenset(k for k, v in _PLAIN_PARAMETERS.items() if v is bytes)
 _UINT_PARAMETERS = frozenset(k for k, v in _PLAIN_PARAMETERS.items() if v is int)
-_URI = int(Parameter.URI)
+_URI = _PAR.URI
 
 
 def _fast_parameters(ctx: _Ctx, data: bytes, pos: int) -> tuple[Parameters, int] | None:
@@ -721,12 +733,12 @@ def decode_text(ctx: _Ctx, value: Any, path: str) -> Text:
 def decode_common(ctx: _Ctx, value: Any, path: str = "manifest/common") -> Common:
     """SUIT_Common (§8.4.5)."""
     items = _keyed_map(_outer_map(ctx, _bstr(value, path), path, _COMMON_KEY), path)
-    if CommonKey.COMPONENTS not in items:
+    if _CK.COMPONENTS not in items:
         raise MissingKeyError("suit-components is required", path=path)
     if 3 in items:
         raise OldDraftError("common key 3 (dependency-components) is draft-09 numbering", path=path)
     cpath = path + "/components"
-    comps = _array(items[CommonKey.COMPONENTS], cpath)
+    comps = _array(items[_CK.COMPONENTS], cpath)
     if not comps:
         raise InvalidValueError("at least one component is required", path=cpath)
     if len(comps) > ctx.limits.max_components:
@@ -742,27 +754,27 @@ def decode_common(ctx: _Ctx, value: Any, path: str = "manifest/common") -> Commo
             ids.append(decode_component_id(c, f"{cpath}[{i}]"))
     components = tuple(ids)
     shared = None
-    if CommonKey.SHARED_SEQUENCE in items:
+    if _CK.SHARED_SEQUENCE in items:
         spath = path + "/shared-sequence"
-        shared = _sequence(ctx, items[CommonKey.SHARED_SEQUENCE], spath)
+        shared = _sequence(ctx, items[_CK.SHARED_SEQUENCE], spath)
     deps = None
-    if CommonKey.DEPENDENCIES in items:
-        deps = frozen_map(_map(items[CommonKey.DEPENDENCIES], path + "/dependencies"))
+    if _CK.DEPENDENCIES in items:
+        deps = frozen_map(_map(items[_CK.DEPENDENCIES], path + "/dependencies"))
     extra = {k: v for k, v in items.items() if k not in (1, 2, 4)}
     return Common(components, shared, deps, frozen_map(extra))
 
 
 _SEQUENCE_FIELDS = {
-    ManifestKey.VALIDATE: "validate", ManifestKey.LOAD: "load", ManifestKey.INVOKE: "invoke",
-    ManifestKey.UNINSTALL: "uninstall",
+    _MK.VALIDATE: "validate", _MK.LOAD: "load", _MK.INVOKE: "invoke",
+    _MK.UNINSTALL: "uninstall",
 }
 
 
 def decode_severable_content(ctx: _Ctx, key: int, value: Any, path: str) -> Severable:
     """The content of a severable member (``bstr .cbor``), by key."""
-    if key == ManifestKey.COSWID:
+    if key == _MK.COSWID:
         return _bstr(value, path)
-    if key == ManifestKey.TEXT:
+    if key == _MK.TEXT:
         return decode_text(ctx, ctx.unwrap(value, path), path)
     return _sequence(ctx, value, path)
 
@@ -781,7 +793,7 @@ def decode_manifest_content(ctx: _Ctx, data: bytes, path: str = "manifest") -> M
     for key in items:
         if key in _OLD_MANIFEST_KEYS:
             raise OldDraftError(f"manifest key {key} is {_OLD_MANIFEST_KEYS[key]} numbering", path=path, key=key)
-    for required in (ManifestKey.MANIFEST_VERSION, ManifestKey.MANIFEST_SEQUENCE_NUMBER, ManifestKey.COMMON):
+    for required in (_MK.MANIFEST_VERSION, _MK.MANIFEST_SEQUENCE_NUMBER, _MK.COMMON):
         if required not in items:
             raise MissingKeyError(f"{MANIFEST_NAMES[required]} is required", path=path)
     version = _uint(items[1], path + "/manifest-version")
@@ -801,11 +813,11 @@ def decode_manifest_content(ctx: _Ctx, data: bytes, path: str = "manifest") -> M
         sub = _MANIFEST_PATHS.get(key) if path == "manifest" else None
         if sub is None:
             sub = f"{path}/{_MANIFEST_KEY(key)}"
-        if key == ManifestKey.REFERENCE_URI:
+        if key == _MK.REFERENCE_URI:
             kw["reference_uri"] = _tstr(value, sub)
-        elif key == ManifestKey.MANIFEST_COMPONENT_ID:
+        elif key == _MK.MANIFEST_COMPONENT_ID:
             kw["manifest_component_id"] = decode_component_id(value, sub)
-        elif key == ManifestKey.SET_VERSION:
+        elif key == _MK.SET_VERSION:
             kw["set_version"] = value
         elif key in _SEQUENCE_FIELDS:
             kw[_SEQUENCE_FIELDS[key]] = _sequence(ctx, value, sub)
@@ -843,7 +855,9 @@ def decode_authentication(ctx: _Ctx, value: Any, path: str = "authentication-wra
 
         raise ItemLimitError(f"{len(arr) - 1} authentication blocks exceed the limit of "
                              f"{ctx.limits.max_signatures}", path=path, limit="max_signatures")
-    blocks = tuple(_bstr(b, f"{path}[{i}]") for i, b in enumerate(arr[1:], start=1))
+    blocks = arr[1:]
+    if not all(type(b) is bytes for b in blocks):
+        blocks = tuple(_bstr(b, f"{path}[{i}]") for i, b in enumerate(blocks, start=1))
     return AuthenticationWrapper(digest, blocks)
 
 
@@ -864,12 +878,12 @@ def decode_envelope(data: bytes, *, limits: Limits = DEFAULT_LIMITS) -> Envelope
             raise WrongTagError(f"tag {top.number}, expected {ENVELOPE_TAG} (SUIT_Envelope_Tagged)", path="",
                                 tag=top.number)
     items = _keyed_map(top, "")
-    if EnvelopeKey.MANIFEST not in items:
+    if _EK.MANIFEST not in items:
         raise MissingKeyError("suit-manifest (key 3) is required", path="")
-    if EnvelopeKey.AUTHENTICATION_WRAPPER not in items:
+    if _EK.AUTHENTICATION_WRAPPER not in items:
         raise MissingKeyError("suit-authentication-wrapper (key 2) is required", path="")
-    manifest_raw = _bstr(items[EnvelopeKey.MANIFEST], "manifest")
-    auth = decode_authentication(ctx, items[EnvelopeKey.AUTHENTICATION_WRAPPER])
+    manifest_raw = _bstr(items[_EK.MANIFEST], "manifest")
+    auth = decode_authentication(ctx, items[_EK.AUTHENTICATION_WRAPPER])
     manifest = decode_manifest_content(ctx, manifest_raw)
     elements: dict[int, Severable] = {}
     element_bstrs: dict[int, bytes] = {}
@@ -881,7 +895,7 @@ def decode_envelope(data: bytes, *, limits: Limits = DEFAULT_LIMITS) -> Envelope
             continue
         if isinstance(key, str):
             integrated[key] = _bstr(value, f"integrated[{key!r}]")
-        elif key == EnvelopeKey.DELEGATION:
+        elif key == _EK.DELEGATION:
             delegation = _bstr(value, "delegation")
         elif key in SEVERABLE:
             elements[key] = decode_severable_content(ctx, key, value, _ENVELOPE_KEY(key))
