@@ -180,12 +180,25 @@ class _Reader:
                                 append(data[pos + 1])
                                 pos += 2
                                 continue
+                            elif 0x20 <= first < 0x38:  # small negative integer
+                                append(0x1F - first)
+                                pos += 1
+                                continue
                         elif first == 0x58 and pos + 1 < size and data[pos + 1] >= 24:  # bstr, 1-byte length
                             end = pos + 2 + data[pos + 1]
                             if end <= size:
                                 append(data[pos + 2:end])
                                 pos = end
                                 continue
+                        elif 0x60 <= first < 0x78:  # short text string (invalid UTF-8: item() reports it)
+                            end = pos + first - 0x5F
+                            if end <= size:
+                                try:
+                                    append(data[pos + 1:end].decode("utf-8"))
+                                    pos = end
+                                    continue
+                                except UnicodeDecodeError:
+                                    pass
                     self.pos = pos
                     append(item(depth))
                     pos = self.pos
@@ -244,12 +257,25 @@ class _Reader:
                         out[key] = data[pos + 1]
                         pos += 2
                         continue
+                    elif 0x20 <= first < 0x38:
+                        out[key] = 0x1F - first
+                        pos += 1
+                        continue
                 elif first == 0x58 and pos + 1 < size and data[pos + 1] >= 24:
                     end = pos + 2 + data[pos + 1]
                     if end <= size:
                         out[key] = data[pos + 2:end]
                         pos = end
                         continue
+                elif 0x60 <= first < 0x78:  # short text string (invalid UTF-8: item() reports it)
+                    end = pos + first - 0x5F
+                    if end <= size:
+                        try:
+                            out[key] = data[pos + 1:end].decode("utf-8")
+                            pos = end
+                            continue
+                        except UnicodeDecodeError:
+                            pass
             self.pos = pos
             try:
                 out[key] = item(depth)
