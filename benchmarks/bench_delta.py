@@ -100,11 +100,16 @@ def measure(name: str, old: bytes, new: bytes, data_format: str | None) -> dict:
     fast, t_create_fast = timed(create_patch, old, new, CreateOptions(ram=RAM, nice_len=128),
                                 repeat=2)
     assert apply_patch(old, fast) == new
+    small, t_create_lzss = timed(create_patch, old, new, CreateOptions(ram=RAM, compression=2))
+    out, t_apply_lzss = timed(apply_patch, old, small, repeat=3)
+    assert out == new
     inp, t_create_ip = timed(create_patch, old, new, CreateOptions(ram=RAM, in_place=True))
     assert apply_patch(old, inp) == new
     info = describe(ours)
     row.update({"ours seq": len(ours), "ours in-place": len(inp), "ours fast": len(fast),
-                "create fast s": t_create_fast, "largest chunk": largest_chunk(ours),
+                "create fast s": t_create_fast, "ours lzss": len(small),
+                "ram lzss": describe(small)["ram_bytes"], "create lzss s": t_create_lzss,
+                "apply lzss s": t_apply_lzss, "largest chunk": largest_chunk(ours),
                 "chunks": describe(ours)["chunk_count"], "ram": info["ram_bytes"],
                 "ram in-place": describe(inp)["ram_bytes"], "create s": t_create,
                 "create in-place s": t_create_ip, "apply s": t_apply})
@@ -142,8 +147,9 @@ def measure(name: str, old: bytes, new: bytes, data_format: str | None) -> dict:
         d = zstandard.ZstdCompressionDict(old, dict_type=zstandard.DICT_TYPE_RAWCONTENT)
         p = zstandard.ZstdCompressor(level=19, dict_data=d).compress(new)
         row["zstd rawdict"] = len(p)
-    peers = [k for k in row if k not in ("pair", "new", "ram", "ram in-place") and not k.endswith(" s")
-             and not k.startswith("ours")]
+    peers = [k for k in row if k not in ("pair", "new", "ram", "ram in-place", "ram lzss", "chunks",
+                                         "largest chunk")
+             and not k.endswith(" s") and not k.startswith("ours")]
     row["best any"] = min(row[k] for k in peers)
     row["best any tool"] = min(peers, key=lambda k: row[k])
     row["best mcu"] = min(row[k] for k in MCU_PEERS)
@@ -166,7 +172,7 @@ def main() -> int:
         rows.append(measure(entry["name"], old, new, entry.get("detools_data_format")))
         print(f"measured {entry['name']}", file=sys.stderr)
 
-    size_cols = ["ours seq", "ours in-place", "ours fast", "bsdiff4", "dt seq lzma", "dt seq hs",
+    size_cols = ["ours seq", "ours in-place", "ours fast", "ours lzss", "bsdiff4", "dt seq lzma", "dt seq hs",
                  "dt in-place64K lzma", "dt data-fmt lzma", "dt hdiffpatch lzma", "HDiffPatch lzma",
                  "HPatchLite tuz4K", "HPatchLite tuz32K", "zstd rawdict"]
     size_cols = [c for c in size_cols if any(c in r for r in rows)]
@@ -223,6 +229,26 @@ def main() -> int:
           f"size x{geo_fast:.3f} (geometric mean)")
     print(f"- host apply, slowest pair = {min_mbps:.1f} MB/s (target >= 2): "
           f"{'met' if min_mbps >= 2 else 'MISSED'}")
+
+    print("\n## Lowest-RAM option: LZSS (1 KiB window)\n")
+    print("| pair | ours lzss | RAM | dt seq hs | HPatchLite tuz4K | lzss / dt hs | "
+          "lzss / best MCU peer | lzss / ours lzma | create s | apply MB/s |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for r in rows:
+        print(f"| {r['pair']} | {r['ours lzss']:,} | {r['ram lzss']:,} | {r['dt seq hs']:,} | "
+              f"{r['HPatchLite tuz4K']:,} | {r['ours lzss'] / r['dt seq hs']:.3f} | "
+              f"{r['ours lzss'] / r['best mcu']:.3f} | {r['ours lzss'] / r['ours seq']:.3f} | "
+              f"{r['create lzss s']:.3f} | {r['new'] / r['apply lzss s'] / 1e6:.1f} |")
+    geo = lambda key, ref: math.exp(sum(math.log(r[key] / r[ref]) for r in rows) / n)  # noqa: E731
+    print(f"\n- LZSS applier RAM (largest declared): {max(r['ram lzss'] for r in rows):,} bytes "
+          f"(LZMA: {max_ram:,})")
+    print(f"- geometric mean lzss / detools heatshrink = {geo('ours lzss', 'dt seq hs'):.3f}; "
+          f"smaller on {sum(r['ours lzss'] < r['dt seq hs'] for r in rows)}/{n} pairs")
+    print(f"- geometric mean lzss / best MCU peer = {geo('ours lzss', 'best mcu'):.3f}; "
+          f"smaller on {sum(r['ours lzss'] < r['best mcu'] for r in rows)}/{n} pairs")
+    print(f"- geometric mean lzss / ours lzma = {geo('ours lzss', 'ours seq'):.3f}")
+    print(f"- LZSS host apply, slowest pair = "
+          f"{min(r['new'] / r['apply lzss s'] / 1e6 for r in rows):.1f} MB/s")
     if args.json:
         args.json.write_text(json.dumps(rows, indent=2))
     return 0

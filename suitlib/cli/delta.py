@@ -49,11 +49,15 @@ def delta() -> None:
 @click.option("--transform", type=click.Choice(["auto", "none", "thumb2", "aarch64"]),
               default="auto", show_default=True,
               help="Branch/pointer prediction (DELTA-FORMAT §4.3); auto picks by the image.")
+@click.option("--compression", type=click.Choice(["auto", "lzma", "lzss", "none"]), default="auto",
+              show_default=True,
+              help="auto: LZMA when its applier fits --ram, else LZSS (a ~4 KiB applier).")
 @click.option("--fast", is_flag=True,
               help="Shorter LZMA match search: about half the compression time, ~3%% larger.")
 @click.pass_context
 def make(ctx: click.Context, old: str, new: str, output: str, in_place: bool, ram: str,
-         segment: str, chunk: str, max_shift: str | None, transform: str, fast: bool) -> None:
+         segment: str, chunk: str, max_shift: str | None, transform: str, compression: str,
+         fast: bool) -> None:
     """Make a patch that turns OLD into NEW."""
     from suitlib.delta.apply import describe
     from suitlib.delta.create import CreateOptions, create_patch
@@ -63,7 +67,8 @@ def make(ctx: click.Context, old: str, new: str, output: str, in_place: bool, ra
         segment_size=parse_size(segment, "--segment"), chunk_size=parse_size(chunk, "--chunk"),
         max_shift=parse_size(max_shift, "--max-shift") if max_shift is not None else None,
         transform={"auto": None, "none": 0, "thumb2": 1, "aarch64": 2}[transform],
-        nice_len=128 if fast else 273)
+        nice_len=128 if fast else 273,
+        compression={"auto": None, "none": 0, "lzma": 1, "lzss": 2}[compression])
     if options.segment_size < 512 or options.segment_size & (options.segment_size - 1):
         raise InputError("--segment must be a power of two of at least 512 bytes")
     source = read_input(old, what="old image")

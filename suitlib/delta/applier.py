@@ -45,6 +45,9 @@ from suitlib.delta.errors import (
 )
 from suitlib.delta.format import (
     APPLIER_STATE,
+    COMPRESSION_LZMA,
+    COMPRESSION_LZSS,
+    LZSS_DECODER_STATE,
     LZMA_DECODER_STATE,
     MAP_ENTRY_BYTES,
     SOURCE_BUFFER,
@@ -317,7 +320,7 @@ class DeltaApplier:
         self.header = header
         lz = header.lzma
         wu = self.flash.write_unit
-        needed = applier_ram(header.compression, lz.dict_size, lz.lc, lz.lp, write_unit=wu,
+        needed = applier_ram(header.compression, header.window, lz.lc, lz.lp, write_unit=wu,
                              map_entries=header.map_entries)
         if header.ram_bytes > self.ram_budget:
             raise DeltaRamError(f"the patch needs {header.ram_bytes} bytes of applier RAM; "
@@ -327,8 +330,10 @@ class DeltaApplier:
             raise DeltaRamError(f"the patch declares {header.ram_bytes} bytes of RAM but its "
                                 f"parameters need {needed} on this flash", declared=header.ram_bytes,
                                 needed=needed)
-        if header.compression == 1:
+        if header.compression == COMPRESSION_LZMA:
             self.meter.model = lz.dict_size + lzma_probs_bytes(lz.lc, lz.lp) + LZMA_DECODER_STATE
+        elif header.compression == COMPRESSION_LZSS:
+            self.meter.model = header.window + LZSS_DECODER_STATE
         plan = header.in_place
         layout = self.layout
         if (plan is not None) != layout.in_place:

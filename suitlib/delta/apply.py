@@ -49,7 +49,7 @@ def apply_patch(source: bytes, patch: bytes) -> bytes:
 
     def on_header(header: PatchHeader) -> None:
         lz = header.lzma
-        needed = applier_ram(header.compression, lz.dict_size, lz.lc, lz.lp,
+        needed = applier_ram(header.compression, header.window, lz.lc, lz.lp,
                              map_entries=header.map_entries)
         if needed > header.ram_bytes:
             raise DeltaRamError(f"the patch declares {header.ram_bytes} bytes of applier RAM but "
@@ -102,6 +102,8 @@ def describe(patch: bytes) -> dict[str, Any]:
     if header.compression == 1:
         info["lzma"] = {"dict_size": header.lzma.dict_size, "lc": header.lzma.lc,
                         "lp": header.lzma.lp, "pb": header.lzma.pb}
+    if header.compression == 2:
+        info["lzss"] = {"window": header.window}
     if header.in_place is not None:
         info["segment_size"] = header.in_place.segment_size
         info["shift"] = header.in_place.shift

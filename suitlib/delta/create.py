@@ -25,8 +25,12 @@ from suitlib.delta.transform import (
     encode_map,
     encode_window,
 )
+from suitlib.delta import lzss
 from suitlib.delta.format import (
     COMPRESSION_LZMA,
+    COMPRESSION_LZSS,
+    LZSS_WINDOW_LOG2,
+    MAP_ENTRY_BYTES,
     COMPRESSION_NONE,
     TRANSFORM_NONE,
     InPlacePlan,
@@ -62,7 +66,10 @@ class CreateOptions:
     chunk_size: int = 0
     max_shift: int | None = None
     shift: int | None = None
-    compression: int = COMPRESSION_LZMA
+    compression: int | None = None
+    """0 none, 1 LZMA, 2 LZSS (§3.1); None: LZMA if its applier fits ``ram``, else LZSS."""
+    lzss_window_log2: int | None = None
+    """LZSS window 2**n (8..12); None: 1 KiB, or less if ``ram`` is tighter."""
     transform: int | None = None
     """Branch transform (§4.3): None tries the one the image suggests and keeps the smaller."""
     max_map_entries: int = 512
@@ -332,10 +339,12 @@ def lzma_filters(params: LzmaParams, nice_len: int = 273) -> list[dict[str, int]
              "nice_len": max(8, min(273, nice_len)), "mf": lzma.MF_BT4, **extra}]
 
 
-def compress_chunk(stream: bytes, compression: int, params: LzmaParams, nice_len: int = 273
-                   ) -> bytes:
+def compress_chunk(stream: bytes, compression: int, params: LzmaParams, nice_len: int = 273,
+                   window_log2: int = 0) -> bytes:
     if compression == COMPRESSION_NONE:
         return stream
+    if compression == COMPRESSION_LZSS:
+        return lzss.compress(stream, window_log2)
     return lzma.compress(stream, format=lzma.FORMAT_RAW, filters=lzma_filters(params, nice_len))
 
 
@@ -377,8 +386,15 @@ def create_patch(source: bytes, target: bytes, options: CreateOptions | None = N
     chunk_size = opts.chunk_size or min(DEFAULT_CHUNK, max(len(target), 1))
     if plan is not None:
         chunk_size = -(-chunk_size // plan.segment_size) * plan.segment_size
+    compression, window_log2 = choose_codec(opts)
+    map_limit = opts.max_map_entries
+    if compression != COMPRESSION_LZMA:  # LZMA fits its dictionary around the map (fit_lzma)
+        spare = opts.ram - applier_ram(compression, 1 << window_log2 if window_log2 else 0, 0, 0)
+        map_limit = min(map_limit, spare // MAP_ENTRY_BYTES)
     kinds = [TRANSFORM_NONE]
-    if opts.transform is None:
+    if map_limit < 1:
+        pass
+    elif opts.transform is None:
         guess = guess_transform(target) if covers else TRANSFORM_NONE
         if guess:
             kinds.append(guess)
@@ -388,7 +404,7 @@ def create_patch(source: bytes, target: bytes, options: CreateOptions | None = N
     # corpus this ranks the candidates exactly like their compressed sizes), compress once.
     best: tuple[int, Plan] | None = None
     for kind in kinds:
-        amap = build_map(covers, 64, opts.max_map_entries) if kind else None
+        amap = build_map(covers, 64, map_limit) if kind else None
         base = None
         if kind == TRANSFORM_THUMB2 and amap is not None:
             base = guess_pointer_base(source, target, covers, amap)
@@ -399,7 +415,7 @@ def create_patch(source: bytes, target: bytes, options: CreateOptions | None = N
         if best is None or score < best[0]:
             best = (score, Plan(kind, amap, base, streams, map_bytes))
     assert best is not None
-    return _assemble(source, target, chunk_size, plan, opts, best[1])
+    return _assemble(source, target, chunk_size, plan, opts, best[1], compression, window_log2)
 
 
 @dataclass(frozen=True)
@@ -413,14 +429,39 @@ class Plan:
     map_bytes: bytes
 
 
+def choose_codec(opts: CreateOptions) -> tuple[int, int]:
+    """``(compression, LZSS window log2 or 0)`` for the options' RAM budget (§2.3, §3.1)."""
+    compression = opts.compression
+    if compression is None:
+        lzma_floor = applier_ram(COMPRESSION_LZMA, 4096, opts.lc, opts.lp)
+        compression = COMPRESSION_LZMA if opts.ram >= lzma_floor else COMPRESSION_LZSS
+    if compression != COMPRESSION_LZSS:
+        return compression, 0
+    if opts.lzss_window_log2 is not None:
+        if not LZSS_WINDOW_LOG2[0] <= opts.lzss_window_log2 <= LZSS_WINDOW_LOG2[1]:
+            raise DeltaRamError("the LZSS window must be 256 B .. 4 KiB",
+                                window_log2=opts.lzss_window_log2)
+        return compression, opts.lzss_window_log2
+    # 1 KiB if it leaves room for 64 address-map entries, else the largest window that fits.
+    for log2, room in ((10, 64), (9, 0), (8, 0)):
+        if applier_ram(COMPRESSION_LZSS, 1 << log2, 0, 0) + room * MAP_ENTRY_BYTES <= opts.ram:
+            return compression, log2
+    raise DeltaRamError(f"even an LZSS applier needs {applier_ram(COMPRESSION_LZSS, 256, 0, 0)} "
+                        f"bytes of RAM; the budget is {opts.ram}", ram=opts.ram)
+
+
 def _assemble(source: bytes, target: bytes, chunk_size: int, plan: InPlacePlan | None,
-              opts: CreateOptions, chosen: Plan) -> bytes:
+              opts: CreateOptions, chosen: Plan, compression: int, window_log2: int) -> bytes:
     entries = len(chosen.amap) if chosen.amap is not None else 0
     lz = LzmaParams()
-    if opts.compression == COMPRESSION_LZMA:
+    window = 0
+    if compression == COMPRESSION_LZMA:
         lz = fit_lzma(opts.ram, opts.lc, opts.lp, opts.pb, largest_useful=chunk_size * 2,
                       map_entries=entries)
-    ram_needed = applier_ram(opts.compression, lz.dict_size, lz.lc, lz.lp, map_entries=entries)
+        window = lz.dict_size
+    elif compression == COMPRESSION_LZSS:
+        window = 1 << window_log2
+    ram_needed = applier_ram(compression, window, lz.lc, lz.lp, map_entries=entries)
     if ram_needed > opts.ram:
         raise DeltaRamError(f"the applier needs {ram_needed} bytes of RAM; budget {opts.ram}",
                             ram=opts.ram)
@@ -428,16 +469,17 @@ def _assemble(source: bytes, target: bytes, chunk_size: int, plan: InPlacePlan |
         source_size=len(source), target_size=len(target),
         source_digest=hashlib.sha256(source).digest(),
         target_digest=hashlib.sha256(target).digest(),
-        chunk_size=chunk_size, ram_bytes=ram_needed, compression=opts.compression, lzma=lz,
+        chunk_size=chunk_size, ram_bytes=ram_needed, compression=compression, lzma=lz,
         transform=chosen.kind, in_place=plan, map_entries=entries,
         pointer_base=chosen.pointer_base if chosen.kind else None,
+        lzss_window_log2=window_log2,
     )
     body = bytearray()
     if chosen.kind:
-        packed = compress_chunk(chosen.map_bytes, opts.compression, lz, opts.nice_len)
+        packed = compress_chunk(chosen.map_bytes, compression, lz, opts.nice_len, window_log2)
         body += encode_varint(len(packed)) + packed
     for stream in chosen.streams:
-        packed = compress_chunk(stream, opts.compression, lz, opts.nice_len)
+        packed = compress_chunk(stream, compression, lz, opts.nice_len, window_log2)
         body += encode_varint(len(packed)) + packed
     return header.encode() + bytes(body)
 

@@ -21,7 +21,8 @@ KNOWN_FLAGS = FLAG_IN_PLACE
 
 COMPRESSION_NONE = 0
 COMPRESSION_LZMA = 1
-COMPRESSION_NAMES = {COMPRESSION_NONE: "none", COMPRESSION_LZMA: "lzma"}
+COMPRESSION_LZSS = 2
+COMPRESSION_NAMES = {COMPRESSION_NONE: "none", COMPRESSION_LZMA: "lzma", COMPRESSION_LZSS: "lzss"}
 
 TRANSFORM_NONE = 0
 KNOWN_TRANSFORMS = (0, 1, 2)  # none, Thumb-2 branches, AArch64 branches (suitlib.delta.transform)
@@ -46,6 +47,9 @@ MAP_ENTRY_BYTES = 8
 """RAM per address-map entry of a branch transform (old start, delta: two 32-bit words)."""
 MAX_MAP_ENTRIES = 4096
 COMMAND_BUFFER = 32
+LZSS_DECODER_STATE = 32
+"""LZSS decoder besides its window: bit buffer, pending match, window position (§2.4)."""
+LZSS_WINDOW_LOG2 = (8, 12)
 """Longest partial command header (three varints) kept between two decoded pieces."""
 
 
@@ -109,6 +113,8 @@ def applier_ram(compression: int, dict_size: int, lc: int, lp: int, write_unit: 
              + COMMAND_BUFFER + write_unit + MAP_ENTRY_BYTES * map_entries)
     if compression == COMPRESSION_LZMA:
         return fixed + dict_size + lzma_probs_bytes(lc, lp) + LZMA_DECODER_STATE
+    if compression == COMPRESSION_LZSS:
+        return fixed + dict_size + LZSS_DECODER_STATE  # dict_size: the LZSS window
     return fixed
 
 
@@ -184,8 +190,19 @@ class PatchHeader:
     in_place: InPlacePlan | None = None
     map_entries: int = 0
     pointer_base: int | None = None
+    lzss_window_log2: int = 0
+    """Compression 2 only: the LZSS window is 2**n bytes (§3.1)."""
     header_size: int = 0
     header_crc: int = 0
+
+    @property
+    def window(self) -> int:
+        """The decoder's history: LZMA dictionary or LZSS window (0 when uncompressed)."""
+        if self.compression == COMPRESSION_LZMA:
+            return self.lzma.dict_size
+        if self.compression == COMPRESSION_LZSS:
+            return 1 << self.lzss_window_log2
+        return 0
 
     @property
     def chunk_count(self) -> int:
@@ -203,6 +220,8 @@ class PatchHeader:
         out += bytes((VERSION, flags, self.compression, self.transform))
         if self.compression == COMPRESSION_LZMA:
             out += bytes((self.lzma.props_byte(), self.lzma.dict_size.bit_length() - 1))
+        elif self.compression == COMPRESSION_LZSS:
+            out += bytes((0, self.lzss_window_log2))
         else:
             out += b"\x00\x00"
         out += encode_varint(self.source_size)
@@ -282,8 +301,15 @@ def parse_header(data: bytes | bytearray | memoryview) -> PatchHeader | None:
         raise DeltaUnsupportedError(f"unknown compression {compression}")
     if transform not in KNOWN_TRANSFORMS:
         raise DeltaUnsupportedError(f"unknown transform {transform}")
+    window_log2 = 0
     if compression == COMPRESSION_LZMA:
         lz = LzmaParams.from_props_byte(props, dict_log2)
+    elif compression == COMPRESSION_LZSS:
+        if props:
+            raise DeltaFormatError("LZSS patches have 0 in the LZMA properties byte")
+        if not LZSS_WINDOW_LOG2[0] <= dict_log2 <= LZSS_WINDOW_LOG2[1]:
+            raise DeltaUnsupportedError(f"LZSS window 2^{dict_log2} is outside 256 B..4 KiB")
+        window_log2 = dict_log2
     source_size, target_size, chunk_size, ram_bytes = fields[:4]
     if source_size >= MAX_IMAGE_SIZE or target_size >= MAX_IMAGE_SIZE:
         raise DeltaFormatError("image size out of range")
@@ -309,7 +335,7 @@ def parse_header(data: bytes | bytearray | memoryview) -> PatchHeader | None:
         source_digest=source_digest, target_digest=target_digest,
         chunk_size=chunk_size, ram_bytes=ram_bytes, compression=compression, lzma=lz,
         transform=transform, in_place=plan, map_entries=map_entries, pointer_base=pointer_base,
-        header_size=pos + 4,
+        lzss_window_log2=window_log2, header_size=pos + 4,
         header_crc=crc,
     )
 

@@ -3,7 +3,8 @@
 :class:`PatchStream` is sans-I/O. It is fed patch bytes in any split, parses the header (and
 hands it to ``on_header``, which may refuse it), then for every chunk asks ``open_chunk`` for a
 :class:`~suitlib.delta.body.ChunkDecoder` (or ``None`` to skip that chunk's compressed bytes
-without decompressing them, as a resumed apply does) and pushes decompressed bytes into it in
+without decompressing them, as a resumed apply does) and pushes decompressed bytes (raw LZMA1
+or LZSS, §3.1) into it in
 pieces of at most :data:`~suitlib.delta.format.DECODE_WINDOW` bytes. Bad bytes raise a
 :class:`~suitlib.delta.errors.DeltaFormatError`; nothing else escapes.
 """
@@ -16,8 +17,10 @@ from collections.abc import Callable
 from suitlib.delta.body import ChunkDecoder
 from suitlib.delta.transform import AddressMap, MapDecoder, Sites, sites_for
 from suitlib.delta.errors import DeltaFormatError, DeltaTruncatedError
+from suitlib.delta.lzss import LzssDecoder
 from suitlib.delta.format import (
     COMPRESSION_LZMA,
+    COMPRESSION_LZSS,
     DECODE_WINDOW,
     MAX_HEADER_SIZE,
     PatchHeader,
@@ -58,6 +61,7 @@ class PatchStream:
         """The transform's site finder (§4.3), built once per pass from the header."""
         """The patch's address map (§4.3), complete before the first body chunk."""
         self._lzma: lzma.LZMADecompressor | None = None
+        self._lzss: LzssDecoder | None = None
 
     @property
     def complete(self) -> bool:
@@ -87,6 +91,7 @@ class PatchStream:
         self._buf.clear()
         self._decoder = None
         self._lzma = None
+        self._lzss = None
         self._left = 0
         self._state = _LEN if chunk < header.chunk_count else _END
 
@@ -158,6 +163,9 @@ class PatchStream:
         else:
             self._decoder = self._open_chunk(self.chunk, self.chunk_offset)
         self._lzma = None
+        self._lzss = None
+        if self._decoder is not None and header.compression == COMPRESSION_LZSS:
+            self._lzss = LzssDecoder(header.lzss_window_log2, DECODE_WINDOW)
         if self._decoder is not None and header.compression == COMPRESSION_LZMA:
             self._lzma = lzma.LZMADecompressor(format=lzma.FORMAT_RAW, filters=[{
                 "id": lzma.FILTER_LZMA1, "dict_size": header.lzma.dict_size,
@@ -167,6 +175,10 @@ class PatchStream:
     def _chunk_data(self, data: memoryview) -> None:
         decoder = self._decoder
         if decoder is None:
+            return
+        if self._lzss is not None:
+            for piece in self._lzss.feed(data):
+                decoder.feed(piece)
             return
         dec = self._lzma
         if dec is None:
@@ -198,11 +210,14 @@ class PatchStream:
             if self._lzma is not None and not self._lzma.eof:
                 raise DeltaFormatError(f"chunk {self.chunk}: compressed stream does not end with the chunk",
                                        chunk=self.chunk)
+            if self._lzss is not None:
+                self._lzss.finish()
             if not decoder.done:
                 raise DeltaFormatError(f"chunk {self.chunk}: produced {decoder.produced} of "
                                        f"{decoder.length} target bytes", chunk=self.chunk)
         self._decoder = None
         self._lzma = None
+        self._lzss = None
         if self._in_map:
             assert isinstance(decoder, MapDecoder)
             self.amap = decoder.result()
