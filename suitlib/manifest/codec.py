@@ -25,6 +25,13 @@ Decisions where the CDDL leaves room, all raising a typed error naming the path:
   wrapper, the draft-09 digest enumeration) raises :class:`OldDraftError` (UnsupportedError);
 * CBOR-level faults inside a command sequence name the raw array index (``[1]`` is the
   argument of the first command); model-level faults name the command (``[0]/directive-fetch``).
+
+Speed: the envelope, manifest and common maps, SUIT digests and command sequences are first
+offered to fast readers that build the model straight from the bytes in their usual shapes
+(``_fast_map``, ``_digest_on_bytes``, ``_fast_sequence``). They accept only what the checked
+decoder accepts, with the same result and item budget, and give up on anything else, which
+the checked decoder then decodes or reports exactly as above (``tests/codec/test_fast_paths.py``
+compares the two on vectors, mutants, limits and random envelopes).
 """
 
 from __future__ import annotations
