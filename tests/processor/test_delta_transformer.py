@@ -15,9 +15,9 @@ from typing import Any
 import pytest
 
 from suitlib.delta import ApplyLayout, Region, create_patch
-from suitlib.delta.errors import DeltaRamError
+from suitlib.delta.errors import DeltaFormatError, DeltaRamError
 from suitlib.errors import ConditionFailedError, DeltaSourceMismatchError, FlashError
-from suitlib.flash import FlashEmulator
+from suitlib.flash import FaultPlan, FlashEmulator, PowerLoss
 from suitlib.flash.interface import FlashDevice
 from suitlib.limits import DEFAULT_LIMITS
 from suitlib.processor.delta import (
@@ -314,3 +314,54 @@ def test_without_transformer_patch_fails_image_digest(pair: tuple[bytes, bytes],
     result = run(device, envelope(new, hashlib.sha256(old).digest()), delta=False)
     assert isinstance(result.error, ImageMismatchError)
     assert device.read(C1, 0, len(patch) + 1) == patch  # stored as bytes, never accepted as the image
+
+
+def test_truncated_patch_fails_and_leaves_destination_invalid(pair: tuple[bytes, bytes], patch: bytes) -> None:
+    old, new = pair
+    device = _device(old, patch[: len(patch) * 2 // 3])
+    result = run(device, envelope(new, hashlib.sha256(old).digest()))
+    assert isinstance(result.error, DeltaFormatError)
+    assert device.size(C1) is None  # written into, then never completed: no content
+    assert ("delta_finished", C1) not in device.events
+
+
+def _clean_ops(old: bytes, patch: bytes, env: bytes) -> tuple[int, int]:
+    device = _device(old, patch)
+    start = device.flash.ops
+    assert run(device, env).ok
+    return start, device.flash.ops
+
+
+def _cut_and_resume(old: bytes, new: bytes, patch: bytes, stride: int) -> int:
+    """A cut at every ``stride``-th operation of the apply (clean, torn prefix, torn bits in
+    turn); after the power comes back the same signed manifest runs again, resumes and ends
+    byte-exact. Returns the number of cut points tried."""
+    env = envelope(new, hashlib.sha256(old).digest())
+    start, end = _clean_ops(old, patch, env)
+    assert end - start > 10
+    torn_modes = (None, "prefix", "bits")
+    points = list(range(start, end, stride))
+    if points[-1] != end - 1:
+        points.append(end - 1)
+    for n, at in enumerate(points):
+        device = _device(old, patch)
+        assert device.flash.ops == start
+        device.flash.arm(FaultPlan.cut(at, torn=torn_modes[n % 3], seed=at))
+        with pytest.raises(PowerLoss):
+            run(device, env)
+        device.flash.power_cycle()
+        device.flash.arm(None)
+        result = run(device, env)
+        assert result.ok, (at, result.error)
+        assert device.read(C1, 0, len(new)) == new, at
+        assert device.read(C0, 0, len(old)) == old, at
+    return len(points)
+
+
+def test_power_cuts_during_delta_fetch_resume_to_exact_image(pair: tuple[bytes, bytes], patch: bytes) -> None:
+    assert _cut_and_resume(*pair, patch, stride=11) >= 10
+
+
+@pytest.mark.slow
+def test_power_cut_at_every_operation_of_delta_fetch(pair: tuple[bytes, bytes], patch: bytes) -> None:
+    _cut_and_resume(*pair, patch, stride=1)
