@@ -203,7 +203,7 @@ class DeltaTransformer:
         if DELTA_FORMAT not in params:
             return None
         fmt = params[DELTA_FORMAT]
-        if isinstance(fmt, bool) or fmt not in SUPPORTED_FORMATS:
+        if isinstance(fmt, bool) or not isinstance(fmt, int) or fmt not in SUPPORTED_FORMATS:
             raise DeltaParameterError(
                 f"suitlib-parameter-delta-format {fmt!r} is not supported (supported: "
                 f"{sorted(SUPPORTED_FORMATS)})", parameter=DELTA_FORMAT)

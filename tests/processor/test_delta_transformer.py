@@ -13,10 +13,12 @@ from dataclasses import replace
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from suitlib.delta import ApplyLayout, Region, create_patch
 from suitlib.delta.errors import DeltaFormatError, DeltaRamError
-from suitlib.errors import ConditionFailedError, DeltaSourceMismatchError, FlashError
+from suitlib.errors import ConditionFailedError, DeltaSourceMismatchError, FlashError, SuitError
 from suitlib.flash import FaultPlan, FlashEmulator, PowerLoss
 from suitlib.flash.interface import FlashDevice
 from suitlib.limits import DEFAULT_LIMITS
@@ -31,6 +33,7 @@ from suitlib.processor.delta import (
     DeltaTransformer,
 )
 from suitlib.processor.errors import ImageMismatchError
+from suitlib.processor.interpreter import capability_report
 from suitlib.processor.memory import MemoryFetcher
 from suitlib.processor.platform import ComponentId, ComponentWriter, Fetcher
 from suitlib.processor.processor import Processor
@@ -365,3 +368,44 @@ def test_power_cuts_during_delta_fetch_resume_to_exact_image(pair: tuple[bytes, 
 @pytest.mark.slow
 def test_power_cut_at_every_operation_of_delta_fetch(pair: tuple[bytes, bytes], patch: bytes) -> None:
     _cut_and_resume(*pair, patch, stride=1)
+
+
+def test_capability_report_lists_the_delta_parameters(pair: tuple[bytes, bytes]) -> None:
+    device = _device(pair[0], b"")
+    caps = capability_report(device.components(), transformers=(DeltaTransformer(device),))
+    assert {DELTA_FORMAT, DELTA_SOURCE_COMPONENT, DELTA_SOURCE_DIGEST} <= set(caps[3])
+    assert not {DELTA_FORMAT} & set(capability_report(device.components())[3])
+
+
+_values = st.one_of(st.none(), st.booleans(), st.integers(-300, 300), st.binary(max_size=40),
+                    st.text(max_size=4), st.lists(st.one_of(st.integers(-50, 50), st.binary(max_size=40)),
+                                                   max_size=3))
+
+
+@settings(max_examples=60)
+@given(fmt=_values, index=_values, digest=_values)
+def test_arbitrary_delta_parameters_give_typed_errors_and_write_nothing(
+    pair: tuple[bytes, bytes], fmt: Any, index: Any, digest: Any
+) -> None:
+    old = pair[0]
+    device = _device(old, b"")
+    before = device.flash.ops
+    params = {k: v for k, v in ((DELTA_FORMAT, fmt), (DELTA_SOURCE_COMPONENT, index),
+                                (DELTA_SOURCE_DIGEST, digest)) if v is not None}
+    transformer = DeltaTransformer(device, components=(C0, C1))
+    try:
+        sink = transformer(params, C1, _NoWrite(), device)
+    except SuitError:
+        sink = None
+    else:
+        # only a well-formed request for the real source may get a sink, and it has not written
+        assert sink is None or (fmt == 1 and index == 0 and list(digest) == [-16, hashlib.sha256(old).digest()])
+    assert device.flash.ops == before
+
+
+class _NoWrite:
+    def write(self, chunk: bytes | memoryview) -> None:
+        raise AssertionError("the delta transformer must not write through the component writer")
+
+    def close(self) -> None:
+        raise AssertionError("the delta transformer must not close the component writer")
