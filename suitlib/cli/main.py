@@ -85,7 +85,10 @@ def main(argv: list[str] | None = None) -> Any:
     args = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in args
     try:
-        cli.main(args=args, prog_name="suit", standalone_mode=False)
+        # without standalone mode click returns the code of ctx.exit(n) instead of exiting
+        returned = cli.main(args=args, prog_name="suit", standalone_mode=False)
+        if isinstance(returned, int) and not isinstance(returned, bool) and returned != 0:
+            sys.exit(returned)
     except SuitError as exc:
         if debug:
             traceback.print_exc()
