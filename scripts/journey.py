@@ -43,7 +43,8 @@ from suitlib.flash import FaultPlan, FlashEmulator, load_profile  # noqa: E402
 from suitlib.processor import decode_report  # noqa: E402
 from suitlib.server.app import ServerLimits, UpdateServer  # noqa: E402
 from suitlib.sim.flashview import PrefixFlash  # noqa: E402
-from suitlib.sim.manufacturer import DELTA_FORMAT, class_id, vendor_id  # noqa: E402
+from suitlib.sim.manufacturer import (  # noqa: E402
+    DELTA_FORMAT, DELTA_SOURCE_COMPONENT, DELTA_SOURCE_DIGEST, class_id, vendor_id)
 from suitlib.sim.mote import Mote  # noqa: E402
 from suitlib.sim.picture import SlotPainter  # noqa: E402
 from suitlib.sim.verifier import SuitImageVerifier  # noqa: E402
@@ -84,15 +85,23 @@ def suit(*args: str) -> str:
     return proc.stdout
 
 
-def spec_yaml(sequence: int, image: str, uri: str, *, delta: bool) -> str:
-    extra = f'\n        "{DELTA_FORMAT}": 1           # suit-parameter-delta-format (private use): a suitlib patch' if delta else ""
+def spec_yaml(sequence: int, image: str, uri: str, *, source: str | None = None) -> str:
+    """A release of ``image``; with ``source`` the payload is a patch from that image, which
+    the mote runs: component 1 names it (specs/SUIT-PROFILE.md §8)."""
+    components, extra = '[["00"]]', ""
+    if source is not None:
+        digest = hashlib.sha256((OUT / source).read_bytes()).hexdigest()
+        components = '[["00"], ["01"]]   # 0: the staging slot, 1: the running image (the patch source)'
+        extra = (f'\n        "{DELTA_FORMAT}": 1           # suitlib-parameter-delta-format: a suitlib patch'
+                 f'\n        "{DELTA_SOURCE_COMPONENT}": 1           # suitlib-parameter-delta-source-component: [01]'
+                 f'\n        "{DELTA_SOURCE_DIGEST}": [-16, {{bstr: {digest}}}]  # suitlib-parameter-delta-source-digest: {source}')
     return f"""\
-# {image} for the {PROFILE} class, sequence {sequence}{' (delivered as a delta)' if delta else ''}
+# {image} for the {PROFILE} class, sequence {sequence}{f' (delivered as a delta from {source})' if source else ''}
 suit-manifest:
   suit-manifest-version: 1
   suit-manifest-sequence-number: {sequence}
   suit-common:
-    suit-components: [["00"]]
+    suit-components: {components}
     suit-shared-sequence:
       - suit-directive-override-parameters:
           suit-parameter-vendor-identifier: {vendor_id()}
@@ -110,9 +119,9 @@ suit-manifest:
 """
 
 
-def make_release(name: str, sequence: int, image: str, payload: str, *, delta: bool) -> Path:
+def make_release(name: str, sequence: int, image: str, payload: str, *, source: str | None = None) -> Path:
     digest = hashlib.sha256((OUT / payload).read_bytes()).hexdigest()
-    (OUT / f"{name}.yaml").write_text(spec_yaml(sequence, image, f"/suit/payload/{digest}", delta=delta))
+    (OUT / f"{name}.yaml").write_text(spec_yaml(sequence, image, f"/suit/payload/{digest}", source=source))
     suit("create", f"{name}.yaml", "-o", f"{name}.unsigned.suit")
     suit("sign", f"{name}.unsigned.suit", "-k", "key.pem", "-o", f"{name}.suit")
     return OUT / f"{name}.suit"
@@ -180,9 +189,9 @@ async def journey() -> None:
     expect(len(patch) < len(new) * 0.15, f"delta v1→v2: {len(patch):,} B = {len(patch) / len(new):.1%} of the full image")
 
     step("3. Manufacturer: signed envelopes")
-    v1 = make_release("v1", 1, "v1.bin", "v1.bin", delta=False).read_bytes()
-    v2 = make_release("v2", 2, "v2.bin", "v1-v2.patch", delta=True).read_bytes()
-    v3 = make_release("v3", 3, "v3.bin", "v3.bin", delta=False).read_bytes()
+    v1 = make_release("v1", 1, "v1.bin", "v1.bin").read_bytes()
+    v2 = make_release("v2", 2, "v2.bin", "v1-v2.patch", source="v1.bin").read_bytes()
+    v3 = make_release("v3", 3, "v3.bin", "v3.bin").read_bytes()
     out = suit("verify", "v2.suit", "-k", "key.pub.pem")
     expect(True, f"v2.suit ({len(v2)} B) verifies: {out.strip().splitlines()[0] if out.strip() else 'ok'}")
 

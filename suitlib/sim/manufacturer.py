@@ -1,7 +1,7 @@
 """The manufacturer side of the journey: identities, envelopes and patches for simulated motes.
 
-An envelope for a mote (draft-ietf-suit-manifest-34 §8) has one component, ``[00]`` — the
-staging slot of the dual-bank layout — and:
+An envelope for a mote (draft-ietf-suit-manifest-34 §8) installs into component ``[00]`` — the
+staging slot of the dual-bank layout — and has:
 
 * a shared sequence that sets vendor, class, image digest and image size and checks vendor
   and class (§6.2: compatibility first);
@@ -10,10 +10,13 @@ staging slot of the dual-bank layout — and:
   image-match;
 * ``suit-validate``: image-match.
 
-A delta payload additionally sets :data:`DELTA_FORMAT` (a private-use parameter, ≤ -256, see
-specs/SUIT-PROFILE.md §8) in the install sequence: the mote's delta transformer claims it and
-streams the patch through the flash delta applier; the image digest is still the digest of the
-full new image, checked on what was written.
+A delta payload (specs/SUIT-PROFILE.md §8) lists a second component, ``[01]`` — the running
+image, the patch source — and sets, next to the URI of the staging slot, the private-use
+parameters :data:`DELTA_FORMAT` (-257), :data:`DELTA_SOURCE_COMPONENT` (-258, index of ``[01]``)
+and :data:`DELTA_SOURCE_DIGEST` (-259, SHA-256 of the old image). The mote's delta transformer
+claims them, checks the running image against -259 before anything is fetched, and streams the
+patch through the flash delta applier; the image digest is still the digest of the full new
+image, checked on what was written.
 """
 
 from __future__ import annotations
@@ -26,10 +29,15 @@ from typing import Any
 from suitlib.cose import KeySigner, PrivateKey
 from suitlib.manifest import build_envelope, encode_envelope
 from suitlib.manifest.auth import sign_envelope
+from suitlib.processor.delta import DELTA_FORMAT, DELTA_SOURCE_COMPONENT, DELTA_SOURCE_DIGEST, FORMAT_SUITLIB_V1
 
-DELTA_FORMAT = -257
-"""suit-parameter-delta-format (private use): 1 = a suitlib streaming patch (DELTA-FORMAT)."""
-DELTA_FORMAT_SUITLIB = 1
+DELTA_FORMAT_SUITLIB = FORMAT_SUITLIB_V1
+"""The value of :data:`DELTA_FORMAT` for a suitlib streaming patch (specs/DELTA-FORMAT.md)."""
+STAGING_ID = "00"
+"""Component 0: the staging slot, where every release installs its image."""
+RUNNING_ID = "01"
+"""Component 1 of a delta release: the running image (primary slot), the patch source."""
+SHA256 = -16
 
 VENDOR_NAMESPACE = uuid.NAMESPACE_DNS
 VENDOR_NAME = "suitlib.example"
@@ -66,18 +74,26 @@ class Release:
 
 
 def make_spec(image: bytes, sequence: int, device_class: str, uri: str, *, delta: bool,
-              image_digest: bytes | None = None, class_uuid: uuid.UUID | None = None) -> dict[str, Any]:
-    """The manifest spec (specs/MANIFEST-SPEC-FORMAT.md) of one release."""
+              image_digest: bytes | None = None, class_uuid: uuid.UUID | None = None,
+              source_digest: bytes | None = None) -> dict[str, Any]:
+    """The manifest spec (specs/MANIFEST-SPEC-FORMAT.md) of one release; a delta release needs
+    ``source_digest``, the SHA-256 of the image the patch applies to."""
     install_params: dict[str, Any] = {"suit-parameter-uri": uri}
+    components = [[STAGING_ID]]
     if delta:
+        if source_digest is None:
+            raise ValueError("a delta release needs the source image digest")
+        components.append([RUNNING_ID])
         install_params[str(DELTA_FORMAT)] = DELTA_FORMAT_SUITLIB
+        install_params[str(DELTA_SOURCE_COMPONENT)] = 1
+        install_params[str(DELTA_SOURCE_DIGEST)] = [SHA256, {"bstr": source_digest.hex()}]
     digest = image_digest if image_digest is not None else hashlib.sha256(image).digest()
     return {
         "suit-manifest": {
             "suit-manifest-version": 1,
             "suit-manifest-sequence-number": sequence,
             "suit-common": {
-                "suit-components": [["00"]],
+                "suit-components": components,
                 "suit-shared-sequence": [
                     {"suit-directive-override-parameters": {
                         "suit-parameter-vendor-identifier": str(vendor_id()),
@@ -118,7 +134,9 @@ def delta_release(old: bytes, new: bytes, sequence: int, device_class: str, key:
     """A release whose payload is a patch from ``old`` to ``new`` (made here unless given)."""
     if patch is None:
         patch = make_patch(old, new, ram=ram)
-    spec = make_spec(new, sequence, device_class, payload_path(patch), delta=True, **kw)
+    source_digest = kw.pop("source_digest", None) or hashlib.sha256(old).digest()
+    spec = make_spec(new, sequence, device_class, payload_path(patch), delta=True,
+                     source_digest=source_digest, **kw)
     return Release(sign(spec, key), patch, new, sequence, True)
 
 

@@ -28,7 +28,7 @@ import hashlib
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from suitlib.bootloader import ReferenceBootloader
@@ -36,12 +36,14 @@ from suitlib.bootloader import image as container
 from suitlib.delta import Region
 from suitlib.errors import SuitError, TransportError
 from suitlib.flash import DeviceProfile, FlashEmulator, PowerLoss, load_profile
+from suitlib.limits import DEFAULT_LIMITS
 from suitlib.processor import Processor
+from suitlib.processor.delta import DeltaTransformer
 from suitlib.processor.report import Failure, Record, Report, ReportReason
 from suitlib.sim import state as st
 from suitlib.sim.flashview import PrefixFlash
 from suitlib.sim.manufacturer import class_id, vendor_id
-from suitlib.sim.platform import DeltaTransformer, MotePlatform, container_parts
+from suitlib.sim.platform import COMPONENTS, STAGING, MotePlatform, container_parts
 from suitlib.sim.verifier import SuitImageVerifier
 from suitlib.transport.coap.client import CoapFetcher, Timing
 from suitlib.transport.resume import FlashResumeStore
@@ -323,20 +325,22 @@ class Mote:
             # that must not leave the device refusing its own update as a rollback
             self._new_sequence = value
 
-        platform = MotePlatform(
-            self.flash, image_base=slot.offset + self.header_size,
-            capacity=slot.capacity - self.header_size - ENVELOPE_ROOM, vendor=vendor_id().bytes,
-            device_class=self.class_uuid.bytes, fetcher=fetcher, load_sequence=load, store_sequence=save)
         hs = self.header_size
-        delta = DeltaTransformer(
-            platform,
-            source=Region(primary.offset + hs, primary.capacity - hs),
-            target=Region(slot.offset + hs, slot.image_sectors[-1].end - slot.offset - hs),
-            state=self.checkpoint_region, ram_budget=self.profile.ram_budget)
+        running = self.running_image()
+        platform = MotePlatform(
+            self.flash, image_base=slot.offset + hs,
+            capacity=slot.capacity - hs - ENVELOPE_ROOM, vendor=vendor_id().bytes,
+            device_class=self.class_uuid.bytes, fetcher=fetcher, load_sequence=load, store_sequence=save,
+            running=Region(primary.offset + hs, primary.capacity - hs),
+            running_size=None if running is None else len(running),
+            checkpoints=self.checkpoint_region, target_end=slot.image_sectors[-1].end)
+        # specs/SUIT-PROFILE.md §8: -258 indexes the manufacturer's component order
+        delta = DeltaTransformer(platform, components=COMPONENTS,
+                                 limits=replace(DEFAULT_LIMITS, patch_ram=self.profile.ram_budget))
         fetcher.platform = platform
         processor = Processor(platform, self.trust_anchors, transformers=(delta,))
         result = await loop.run_in_executor(self.executor, processor.update, envelope)
-        self._platform_size = platform.size(None) or 0  # type: ignore[arg-type]
+        self._platform_size = platform.size(STAGING) or 0
         return result
 
     # --- network ---------------------------------------------------------------------------

@@ -1,29 +1,38 @@
 """The processor's view of a mote (a :class:`~suitlib.processor.platform.Platform` over flash).
 
-One component, ``[00]``: the image area of the staging (secondary) slot's container, that is
-``header_size`` bytes into the slot (specs/FLASH-LAYOUT.md §Image container). A full image is
-written there by :class:`SlotImageWriter`; a delta payload is streamed through
-:class:`DeltaTransformer` into the flash delta applier, which writes the same area and keeps its
-checkpoints in the agent's storage, so a cut resumes the patch where flash says it stopped.
+Two components (specs/FLASH-LAYOUT.md §Image container):
+
+* ``[00]`` (:data:`STAGING`): the image area of the staging (secondary) slot's container, that
+  is ``header_size`` bytes into the slot. Every release installs here. A full image is written
+  by :class:`SlotImageWriter`.
+* ``[01]`` (:data:`RUNNING`): the running image in the primary slot, read-only. It is the source
+  of a delta payload: the library's :class:`~suitlib.processor.delta.DeltaTransformer` hashes
+  it against ``suitlib-parameter-delta-source-digest`` and streams the patch into the flash
+  delta applier through :meth:`MotePlatform.regions` (specs/SUIT-PROFILE.md §8), which writes
+  the staging image area and keeps its checkpoints in the agent's storage, so a cut resumes the
+  patch where flash says it stopped.
+
 The header and the envelope are added by the agent after the processor verified the image.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Collection, Mapping
-from typing import Any
+from collections.abc import Callable, Collection
 
 from suitlib.bootloader import image as container
-from suitlib.delta import ApplyLayout, DeltaApplier, Region
-from suitlib.errors import DeltaError, FlashError, UnsupportedError
+from suitlib.delta import ApplyLayout, Region
+from suitlib.errors import FlashError, UnsupportedError
 from suitlib.flash.interface import FlashDevice
-from suitlib.processor.errors import UnsupportedParameterError
-from suitlib.processor.platform import ChunkSink, ComponentId, ComponentWriter, Fetcher, Platform
+from suitlib.processor.platform import ComponentId, ComponentWriter, Fetcher
 from suitlib.sim.flashview import SplitSectorFlash
-from suitlib.sim.manufacturer import DELTA_FORMAT, DELTA_FORMAT_SUITLIB
 
 STAGING: ComponentId = (b"\x00",)
+"""Component 0: the staging slot's image area (where every release installs)."""
+RUNNING: ComponentId = (b"\x01",)
+"""Component 1: the running image in the primary slot (the source of a delta payload)."""
+COMPONENTS: tuple[ComponentId, ...] = (STAGING, RUNNING)
+"""The device's component order, as the manufacturer lists them (``suit-common-components``)."""
 
 
 class SlotImageWriter:
@@ -98,10 +107,21 @@ class MotePlatform:
 
     def __init__(self, flash: FlashDevice, *, image_base: int, capacity: int, vendor: bytes,
                  device_class: bytes, fetcher: Fetcher, load_sequence: Callable[[], int | None],
-                 store_sequence: Callable[[int], None]) -> None:
+                 store_sequence: Callable[[int], None], running: Region | None = None,
+                 running_size: int | None = None, checkpoints: Region | None = None,
+                 target_end: int | None = None) -> None:
         self.flash = flash
         self.image_base = image_base
         self.capacity = capacity
+        self.running = running
+        """The primary slot's image area (``running.offset`` is the running image's first byte);
+        ``None``: no running image is exposed (no delta payloads)."""
+        self.running_size = running_size if running is not None else None
+        """Bytes of the running image (``None``: the primary slot holds no image)."""
+        self.checkpoints = checkpoints
+        """The delta applier's checkpoint region (``None``: no delta payloads)."""
+        self.target_end = target_end
+        """End of the staging slot's last image sector (the delta applier's target region end)."""
         self._vendor, self._class = vendor, device_class
         self._fetcher = fetcher
         self._load, self._store = load_sequence, store_sequence
@@ -124,16 +144,18 @@ class MotePlatform:
         return ()
 
     def components(self) -> Collection[ComponentId]:
-        return (STAGING,)
+        return COMPONENTS if self.running is not None else (STAGING,)
 
     def slot(self, component: ComponentId) -> int | None:
         return None
 
     def size(self, component: ComponentId) -> int | None:
+        if tuple(component) == RUNNING:
+            return self.running_size
         return self._size
 
     def generation(self, component: ComponentId) -> int:
-        return self._generation
+        return 0 if tuple(component) == RUNNING else self._generation
 
     def begin_write(self) -> None:
         self._size = None
@@ -144,17 +166,25 @@ class MotePlatform:
         self._generation += 1
 
     def read(self, component: ComponentId, offset: int, length: int) -> bytes:
-        if self._size is None or offset >= self._size:
+        if tuple(component) == RUNNING:
+            if self.running is None:
+                return b""
+            base, size = self.running.offset, self.running_size
+        else:
+            base, size = self.image_base, self._size
+        if size is None or offset >= size:
             return b""
-        return self.flash.read(self.image_base + offset, min(length, self._size - offset))
+        return self.flash.read(base + offset, min(length, size - offset))
 
     def open_writer(self, component: ComponentId, *, size_hint: int | None = None) -> ComponentWriter:
+        if tuple(component) == RUNNING:
+            raise UnsupportedError("the running image is written by the bootloader's swap only")
         if size_hint is not None and size_hint > self.capacity:
             raise FlashError(f"an image of {size_hint} bytes does not fit the staging slot ({self.capacity})")
         return SlotImageWriter(self, self.capacity)
 
     def copy(self, destination: ComponentId, source: ComponentId) -> None:
-        raise UnsupportedError("this device has one component; copy is not supported")
+        raise UnsupportedError("copy is not supported: the bootloader moves images between slots")
 
     def swap(self, a: ComponentId, b: ComponentId) -> None:
         raise UnsupportedError("swaps are the bootloader's job on this device")
@@ -177,54 +207,30 @@ class MotePlatform:
     def now(self) -> int | None:
         return None
 
+    # DeltaRegions (suitlib.processor.delta, specs/SUIT-PROFILE.md §8.2)
+    def regions(self, source: ComponentId, target: ComponentId) -> tuple[FlashDevice, ApplyLayout]:
+        """A patch from the running image into the staging slot: the applier's target region
+        must start on an erase boundary, so the first staging sector is split after the
+        container header (:class:`~suitlib.sim.flashview.SplitSectorFlash`)."""
+        if tuple(source) != RUNNING or tuple(target) != STAGING:
+            raise UnsupportedError("a delta applies from the running image [01] into the staging slot [00]",
+                                   source=[c.hex() for c in source], target=[c.hex() for c in target])
+        if self.running is None or self.checkpoints is None or self.target_end is None:
+            raise UnsupportedError("this platform is not configured for delta payloads")
+        first = self.flash.sector_at(self.image_base)
+        view: FlashDevice = self.flash if first.offset == self.image_base else \
+            SplitSectorFlash(self.flash, first.offset, self.image_base - first.offset)  # type: ignore[assignment]
+        layout = ApplyLayout(source=self.running,
+                             target=Region(self.image_base, self.target_end - self.image_base),
+                             state=self.checkpoints)
+        self.transformed = True
+        return view, layout
 
-class _DeltaSink:
-    def __init__(self, applier: DeltaApplier, platform: MotePlatform) -> None:
-        self.applier = applier
-        self.platform = platform
-        self.started = False
+    def delta_started(self, target: ComponentId) -> None:
+        self.begin_write()
 
-    def write(self, chunk: bytes | memoryview) -> None:
-        if not self.started:
-            self.started = True
-            self.platform.begin_write()
-            self.applier.begin_pass()
-        self.applier.feed(bytes(chunk))
-
-    def close(self) -> None:
-        if not self.started:
-            raise DeltaError("empty patch")
-        if not self.applier.end_pass():
-            raise DeltaError("the patch needs another pass; only sequential patches are accepted")
-        header = self.applier.header
-        assert header is not None
-        self.platform.wrote(header.target_size)
-
-
-class DeltaTransformer:
-    """A processor transformer for :data:`DELTA_FORMAT`: the fetched bytes are a patch from the
-    running image (primary slot) to the new one, applied straight into the staging slot."""
-
-    handled_parameters = frozenset({DELTA_FORMAT})
-
-    def __init__(self, platform: MotePlatform, *, source: Region, target: Region, state: Region,
-                 ram_budget: int) -> None:
-        self.view = SplitSectorFlash(platform.flash, platform.flash.sector_at(target.offset).offset,
-                                     target.offset - platform.flash.sector_at(target.offset).offset) \
-            if platform.flash.sector_at(target.offset).offset != target.offset else platform.flash
-        self.layout = ApplyLayout(source=source, target=target, state=state)
-        self.ram_budget = ram_budget
-        self.platform = platform
-
-    def __call__(self, params: Mapping[int, Any], component: ComponentId, sink: ChunkSink,
-                 platform: Platform) -> ChunkSink | None:
-        fmt = params.get(DELTA_FORMAT)
-        self.platform.transformed = fmt is not None
-        if fmt is None:
-            return None
-        if fmt != DELTA_FORMAT_SUITLIB:
-            raise UnsupportedParameterError(f"delta format {fmt!r} is not supported", parameter=DELTA_FORMAT)
-        return _DeltaSink(DeltaApplier(self.view, self.layout, ram_budget=self.ram_budget), self.platform)
+    def delta_finished(self, target: ComponentId, size: int) -> None:
+        self.wrote(size)
 
 
 def container_parts(image_size: int, envelope: bytes, write_unit: int, erase_value: int) -> tuple[bytes, int, bytes]:

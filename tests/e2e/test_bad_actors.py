@@ -115,3 +115,35 @@ def test_a_patch_needing_more_ram_than_the_device_allows_is_refused_before_any_w
     # refused when the patch header arrived: nothing was written to the staging slot
     assert mote.flash.dump(secondary.offset, secondary.capacity).count(mote.flash.erase_value) == secondary.capacity
     assert len(reports) == 1 and reports[0][4][7] == ReportReason.OPERATION_FAILED
+
+
+def test_a_delta_for_another_running_image_is_refused_before_the_staging_slot_is_written(tmp_path) -> None:
+    # the patch itself is right for OLD, but the signed source digest (-259) names another image:
+    # only the manifest check can refuse it, and it must do so before anything is fetched
+    release = delta_release(OLD, NEW, 2, PROFILE, KEY, source_digest=hashlib.sha256(OLD + b"x").digest())
+    mote, reports = asyncio.run(asyncio.wait_for(offered(tmp_path, release), 60))
+    state = mote.state()
+    assert state.outcome == "refused" and "DeltaSourceDigestError" in state.reason, state.reason
+    assert mote.stats.payload_bytes == 0  # refused before the patch was fetched
+    assert mote.running_image() == OLD
+    assert mote.bootloader.status(mote.boot_flash).confirmed
+    secondary = mote.layout.secondary
+    assert mote.flash.dump(secondary.offset, secondary.capacity).count(mote.flash.erase_value) == secondary.capacity
+    checkpoints = mote.checkpoint_region
+    assert mote.flash.dump(checkpoints.offset, checkpoints.size).count(mote.flash.erase_value) == checkpoints.size
+    assert len(reports) == 1
+    assert reports[0][4][7] == ReportReason.CONDITION_FAILED
+
+
+def test_a_delta_envelope_names_the_running_image_as_its_source() -> None:
+    from suitlib.manifest import decode_envelope  # noqa: PLC0415
+
+    manifest = decode_envelope(delta_release(OLD, NEW, 2, PROFILE, KEY).envelope).manifest
+    assert [list(c) for c in manifest.common.components] == [[b"\x00"], [b"\x01"]]
+    params = manifest.install.commands[0].argument
+    assert params.get(-257) == 1 and params.get(-258) == 1
+    algorithm, digest = params.get(-259)
+    assert algorithm == -16 and digest == hashlib.sha256(OLD).digest()
+    full = decode_envelope(full_release(NEW, 2, PROFILE, KEY).envelope).manifest
+    assert [list(c) for c in full.common.components] == [[b"\x00"]]
+    assert full.install.commands[0].argument.get(-257) is None
