@@ -12,6 +12,7 @@ import functools
 import hashlib
 import hmac
 from dataclasses import dataclass, field
+from typing import Any
 
 from Crypto.Hash import SHA256
 from Crypto.PublicKey import ECC
@@ -104,6 +105,13 @@ class PublicKey:
         """SubjectPublicKeyInfo PEM (RFC 5280 §4.1.2.7, RFC 8410)."""
         return (self.ecc.export_key(format="PEM") + "\n").encode()
 
+    @functools.cached_property
+    def _verifier(self) -> Any:
+        """The pycryptodome verifier for this key, built once (it holds no per-message state)."""
+        if self.key_type is KeyType.P256:
+            return DSS.new(self.ecc, "fips-186-3", encoding="binary")
+        return eddsa.new(self.ecc, "rfc8032")
+
     def verify(self, alg: Algorithm, message: bytes, signature: bytes) -> None:
         """Check a raw COSE signature over ``message``; :class:`SignatureError` if it does not verify."""
         _check_alg(self.key_type, alg)
@@ -111,9 +119,9 @@ class PublicKey:
             raise SignatureError(f"{alg.cose_name} signature must be 64 bytes, got {len(signature)}")
         try:
             if alg.is_ecdsa:
-                DSS.new(self.ecc, "fips-186-3", encoding="binary").verify(SHA256.new(message), signature)
+                self._verifier.verify(SHA256.new(message), signature)
             else:
-                eddsa.new(self.ecc, "rfc8032").verify(message, signature)
+                self._verifier.verify(message, signature)
         except ValueError:
             raise SignatureError(f"{alg.cose_name} signature does not verify") from None
 
