@@ -30,12 +30,18 @@ def test_layout_is_disjoint_paired_and_fits(name: str, scratch: bool) -> None:
     assert p.capacity >= (16 if name == "tiny" else 64) * 1024
 
 
-@pytest.mark.parametrize("name", sorted(DEVICES))
+WITH_PHYSICAL_BLOCK = sorted(n for n in DEVICES if physical_block(DEVICES[n].geometry) is not None)
+
+
+def test_some_devices_have_a_physical_erase_block() -> None:
+    assert WITH_PHYSICAL_BLOCK, "no device geometry admits a larger physical erase block"
+
+
+@pytest.mark.parametrize("name", WITH_PHYSICAL_BLOCK)
 def test_erase_block_layout_never_shares_a_physical_block(name: str) -> None:
     g = DEVICES[name].geometry
     block = physical_block(g)
-    if block is None:
-        pytest.skip("no physical block size divides this geometry")
+    assert block is not None
     flash = FlashEmulator(Geometry(g.sectors, g.write_unit, g.erase_value, physical_erase_size=block))
     try:
         lay = plan_layout(flash, erase_block=block)
