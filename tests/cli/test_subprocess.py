@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -75,3 +76,50 @@ def test_python_dash_m_lists_the_verbs(tmp_path: Path) -> None:
     assert proc.returncode == 0
     for verb in ("keygen", "pubkey", "create", "sign", "verify", "inspect", "sever"):
         assert verb in proc.stdout
+
+
+def test_every_verb_succeeds_through_the_console_script(tmp_path: Path, vectors_dir: Path) -> None:
+    """keygen, pubkey, create, sign, verify, inspect, sever: each one's success path, as a shell runs it."""
+    for name in ("example2-signed.cbor", "example2-severed-signed.cbor", "public_key.pem"):
+        shutil.copy(vectors_dir / name, tmp_path / name)
+    shutil.copy(REPO / "tests" / "codec" / "specs" / "example0.yaml", tmp_path / "ex0.yaml")
+
+    assert run("keygen", "--type", "ed25519", "-o", "k.pem", cwd=tmp_path).returncode == 0
+    assert (tmp_path / "k.pem").stat().st_mode & 0o077 == 0
+
+    proc = run("pubkey", "k.pem", "--format", "c-array", cwd=tmp_path)
+    assert proc.returncode == 0 and "const unsigned char suit_public_key[32]" in proc.stdout
+
+    assert run("create", "ex0.yaml", "-o", "ex0.cbor", cwd=tmp_path).returncode == 0
+    assert (tmp_path / "ex0.cbor").read_bytes() == (vectors_dir / "example0-unsigned.cbor").read_bytes()
+
+    assert run("sign", "ex0.cbor", "--key", "k.pem", "-o", "ex0.suit", cwd=tmp_path).returncode == 0
+    proc = run("verify", "ex0.suit", "--key", "k.pub.pem", cwd=tmp_path)
+    assert proc.returncode == 0 and proc.stdout.startswith("valid:")
+
+    proc = run("inspect", "ex0.suit", "--format", "json", cwd=tmp_path)
+    assert proc.returncode == 0
+    assert json.loads(proc.stdout)["suit-manifest"]["suit-manifest-sequence-number"] == 0
+
+    proc = run("sever", "example2-signed.cbor", "--all", "-o", "severed.suit", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert (tmp_path / "severed.suit").read_bytes() == (tmp_path / "example2-severed-signed.cbor").read_bytes()
+    assert run("verify", "severed.suit", "--key", "public_key.pem", cwd=tmp_path).returncode == 0
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["keygen", "--type", "rsa", "-o", "out.suit"],
+        ["pubkey", "missing.pem", "-o", "out.suit"],
+        ["create", "broken.yaml", "-o", "out.suit"],
+        ["sever", "corrupt.cbor", "--all", "-o", "out.suit"],
+    ],
+)
+def test_more_bad_inputs_give_one_line_errors(tmp_path: Path, args: list[str]) -> None:
+    (tmp_path / "corrupt.cbor").write_bytes(b"\xd8\x6b\xa2\x02")
+    (tmp_path / "broken.yaml").write_text("suit-manifest: [unclosed\n")
+    proc = run(*args, cwd=tmp_path)
+    assert proc.returncode == 2, proc.stderr
+    assert_one_line_error(proc)
+    assert not (tmp_path / "out.suit").exists()
