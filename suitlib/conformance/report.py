@@ -67,16 +67,49 @@ def _colour(label: str, extra: dict[str, str]) -> str:
     return extra[label]
 
 
+def _history(events: list[Any], name: str, i: int) -> tuple[str, ...]:
+    """What sector ``i`` of area ``name`` held after each event."""
+    out = []
+    for e in events:
+        cells = e.picture.get(name, [])
+        out.append(cells[i] if i < len(cells) else "erased")
+    return tuple(out)
+
+
+def _collapsed_rows(events: list[Any]) -> list[tuple[str, str, int]]:
+    """One row per run of neighbouring sectors whose whole history is the same.
+
+    A 1 MiB part has hundreds of sectors, most of them never touched by a small test image;
+    drawing each would bury the few that matter. Rows are ``(area, label, first sector)``,
+    labelled ``area[i]`` or ``area[i..j]``.
+    """
+    rows: list[tuple[str, str, int]] = []
+    for name, cells in events[0].picture.items():
+        start = 0
+        while start < len(cells):
+            history = _history(events, name, start)
+            end = start
+            while end + 1 < len(cells) and _history(events, name, end + 1) == history:
+                end += 1
+            label = f"{name}[{start}]" if end == start else f"{name}[{start}..{end}]"
+            rows.append((name, label, start))
+            start = end + 1
+    return rows
+
+
 def slot_grid_svg(run: RunResult) -> str:
-    """Areas' sectors (rows) × events (columns), each cell coloured by what the sector holds."""
+    """Areas' sectors (rows, identical neighbours merged) × events (columns), each cell coloured
+    by what the sector holds."""
     events = [e for e in run.events if e.picture is not None]
     if not events:
         return "<p>(no pictures recorded)</p>"
-    rows: list[tuple[str, str, int]] = []
-    for name, cells in events[0].picture.items():  # type: ignore[union-attr]
-        rows.extend((name, f"{name}[{i}]", i) for i in range(len(cells)))
-    cw, ch, left, top = 22, 12, 140, 120
-    width = left + cw * len(events) + 10
+    rows = _collapsed_rows(events)
+    cw, ch = 22, 12
+    left = 12 + 6 * max(len(label) for _, label, _ in rows)
+    longest_event = max(len(f"{c}:{e.role[:3]} {e.label} {e.outcome}") for c, e in enumerate(events))
+    top = 20 + int(5.3 * longest_event)  # a -60° label of n characters rises about 5.2 n px
+    # rotated (-60°) event labels reach right of their column by about half their length
+    width = left + cw * len(events) + 10 + int(3.2 * longest_event)
     height = top + ch * len(rows) + 40
     extra: dict[str, str] = {}
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
@@ -95,11 +128,14 @@ def slot_grid_svg(run: RunResult) -> str:
                        f'fill="{_colour(what, extra)}"><title>{html.escape(label)} after '
                        f'{html.escape(e.label)}: {html.escape(what)}</title></rect>')
     legend = dict(COLOURS, **extra)
+    width_needed = left + 80 * len(legend) + 20
     y = top + ch * len(rows) + 14
     for n, (what, colour) in enumerate(legend.items()):
         out.append(f'<rect x="{left + n * 80}" y="{y}" width="10" height="10" fill="{colour}"/>'
                    f'<text x="{left + n * 80 + 14}" y="{y + 9}">{html.escape(what)}</text>')
     out.append("</svg>")
+    if width_needed > width:  # the legend decides the width only once every cell is drawn
+        out[0] = out[0].replace(f'width="{width}"', f'width="{width_needed}"', 1)
     return "\n".join(out)
 
 
