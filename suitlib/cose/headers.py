@@ -6,6 +6,7 @@ import enum
 import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any
 
 from suitlib.cose._wire import dumps, loads_strict
@@ -30,6 +31,18 @@ _UNDERSTOOD = frozenset({HeaderLabel.ALG, HeaderLabel.KID})
 
 def _freeze(mapping: Mapping[Any, Any]) -> tuple[tuple[Any, Any], ...]:
     return tuple(mapping.items())
+
+
+@functools.lru_cache(maxsize=128)
+def _decode_protected(protected: bytes, path: str) -> Mapping[Any, Any]:
+    """The protected header map (RFC 9052 §3), decoded once per distinct byte string.
+
+    Signers repeat the same few bytes (``a10126`` for ES256) on every message; the result is
+    read-only, and a fault raises (exceptions are not cached)."""
+    prot = loads_strict(protected, path=f"{path}/protected")
+    if not isinstance(prot, Mapping):
+        raise DecodeError("protected header must encode a map", path=f"{path}/protected")
+    return MappingProxyType(dict(prot))
 
 
 @dataclass(frozen=True)
@@ -60,12 +73,7 @@ class Headers:
         """Validate both buckets of a received message (RFC 9052 §3)."""
         if not isinstance(protected, bytes):
             raise DecodeError("protected header must be a byte string", path=f"{path}/protected")
-        if protected:
-            prot = loads_strict(protected, path=f"{path}/protected")
-            if not isinstance(prot, Mapping):
-                raise DecodeError("protected header must encode a map", path=f"{path}/protected")
-        else:
-            prot = {}
+        prot = _decode_protected(bytes(protected), path) if protected else {}
         if not isinstance(unprotected, Mapping):
             raise DecodeError("unprotected header must be a map", path=f"{path}/unprotected")
         for bucket, where in ((prot, "protected"), (unprotected, "unprotected")):
