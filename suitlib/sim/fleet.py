@@ -217,7 +217,7 @@ async def run_fleet(cfg: FleetConfig, *, store: Path | None = None, server_port:
         every = db.reports(limit=1 << 30)
         settle = sorted(info.get("seconds", 0.0) for _, info in motes)
         retrans = sum(m.stats.retransmissions for m, _ in motes)
-        return FleetResult(outcomes, seconds, relay.stats.bytes, relay.stats.up_datagrams + relay.stats.down_datagrams,
+        return FleetResult(outcomes, seconds, relay.stats.bytes, relay.stats.datagrams,
                            relay.stats.dropped, payload, retrans, len({(r["device_id"], r["digest"]) for r in every}),
                            rss, problems, len(every) - len({(r["device_id"], r["digest"]) for r in every}),
                            settle)
