@@ -19,11 +19,9 @@ from suitlib.delta.errors import DeltaLayoutError, DeltaRamError
 from suitlib.delta.transform import (
     TRANSFORM_AARCH64,
     TRANSFORM_THUMB2,
-    WINDOW,
     AddressMap,
     Sites,
     encode_map,
-    encode_window,
 )
 from suitlib.delta import lzss
 from suitlib.delta.format import (
@@ -181,20 +179,6 @@ def build_map(covers: list[Cover], min_length: int, limit: int) -> AddressMap:
         if len(starts) <= limit:
             return AddressMap(starts, deltas)
         min_length *= 2
-
-
-def transform_diff(sites: Sites, diff: bytes, source: bytes, target: bytes, s: int, e: int,
-                   o: int, amap: AddressMap) -> bytes:
-    """Re-code the branch sites of one diff run window by window (§4.3)."""
-    out = bytearray(diff)
-    pos = s
-    while pos < e:
-        end = min(e, (pos // WINDOW + 1) * WINDOW)
-        window = bytearray(out[pos - s : end - s])
-        encode_window(sites, window, source[pos + o : end + o], target[pos:end], pos + o, pos, amap)
-        out[pos - s : end - s] = window
-        pos = end
-    return bytes(out)
 
 
 def guess_pointer_base(source: bytes, target: bytes, covers: list[Cover], amap: AddressMap

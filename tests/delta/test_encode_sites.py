@@ -14,10 +14,31 @@ from suitlib.delta.create import (
     guess_pointer_base,
     pieces_from_covers,
     split_pieces,
-    transform_diff,
 )
 from suitlib.delta.encode_sites import SiteEncoder
-from suitlib.delta.transform import TRANSFORM_AARCH64, TRANSFORM_THUMB2, AddressMap, Sites
+from suitlib.delta.transform import (
+    TRANSFORM_AARCH64,
+    TRANSFORM_THUMB2,
+    WINDOW,
+    AddressMap,
+    Sites,
+    encode_window,
+)
+
+
+def transform_diff(sites: Sites, diff: bytes, source: bytes, target: bytes, s: int, e: int,
+                   o: int, amap: AddressMap) -> bytes:
+    """The reference: re-code a diff run's branch sites window by window with the scalar
+    encoder of DELTA-FORMAT §4.3 (the inverse of what the applier does)."""
+    out = bytearray(diff)
+    pos = s
+    while pos < e:
+        end = min(e, (pos // WINDOW + 1) * WINDOW)
+        window = bytearray(out[pos - s : end - s])
+        encode_window(sites, window, source[pos + o : end + o], target[pos:end], pos + o, pos, amap)
+        out[pos - s : end - s] = window
+        pos = end
+    return bytes(out)
 
 
 def _both(kind: int, base: int | None, source: bytes, target: bytes, amap: AddressMap,
