@@ -13,12 +13,12 @@ from suitlib.bootloader.reference import (
     swap_scratch,
 )
 from suitlib.bootloader.trailer import Magic, SwapInfo, SwapType, TrailerState
-from suitlib.bootloader.verify import DigestVerifier, ImageVerifier, Verdict
+from suitlib.bootloader.verify import DigestVerifier, EnvelopeMaker, ImageVerifier, Verdict
 
 # SuitVerifier (suitlib.bootloader.suit_verify) is imported on demand: it pulls in the processor.
 
 __all__ = [
-    "Action", "Area", "BootResult", "Decision", "DigestVerifier", "ImageVerifier", "LayoutError",
+    "Action", "Area", "BootResult", "Decision", "DigestVerifier", "EnvelopeMaker", "ImageVerifier", "LayoutError",
     "LogFullError", "Magic", "ReferenceBootloader", "Slot", "SlotLayout", "SlotStatus", "SwapInfo",
     "SwapType", "TrailerState", "Verdict", "decide", "overwrite_only", "plan_layout", "swap_scratch",
 ]

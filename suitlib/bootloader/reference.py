@@ -27,7 +27,8 @@ from suitlib.bootloader.trailer import (
     payload,
     read_trailer,
 )
-from suitlib.bootloader.verify import DigestVerifier, ImageVerifier, Verdict
+from suitlib.bootloader.verify import DigestVerifier, EnvelopeMaker, ImageVerifier, Verdict
+from suitlib.errors import UnsupportedError
 from suitlib.flash.errors import FlashWornError
 from suitlib.flash.interface import FlashDevice
 
@@ -82,14 +83,22 @@ class ReferenceBootloader:
         return plan_layout(flash, scratch=self.strategy == "swap", reserve_boot=self.reserve_boot,
                            erase_block=block if self.honour_erase_block else None)
 
-    def max_image_size(self, flash: FlashDevice) -> int:
-        """The largest image that fits the primary slot with its header and envelope."""
+    def max_image_size(self, flash: FlashDevice, envelope_size: int | None = None) -> int:
+        """The largest image that fits the primary slot with its header and an envelope of
+        ``envelope_size`` bytes (default: the size of one the verifier makes)."""
         lay = self.layout(flash)
-        env = len(self.verifier.make_envelope(b"", 0))
-        return lay.primary.capacity - container.container_size(0, env, flash.write_unit)
+        if envelope_size is None:
+            envelope_size = len(self._envelope_maker().make_envelope(b"", 0))
+        return lay.primary.capacity - container.container_size(0, envelope_size, flash.write_unit)
 
     def envelope_for(self, image: bytes, security_counter: int) -> bytes:
-        return self.verifier.make_envelope(image, security_counter)
+        return self._envelope_maker().make_envelope(image, security_counter)
+
+    def _envelope_maker(self) -> EnvelopeMaker:
+        if not isinstance(self.verifier, EnvelopeMaker):
+            raise UnsupportedError(f"{type(self.verifier).__name__} only verifies; it makes no envelopes",
+                                   hint="pass envelope_size, or provision with envelopes made elsewhere")
+        return self.verifier
 
     # --- the parts a variant may replace (the conformance tests' broken bootloaders do) --
 

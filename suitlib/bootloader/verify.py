@@ -27,14 +27,19 @@ class Verdict:
 
 @runtime_checkable
 class ImageVerifier(Protocol):
-    """Accept or refuse an image given the envelope stored with it."""
+    """Accept or refuse an image given the envelope stored with it (what a device runs)."""
 
     def verify(self, image: bytes, envelope: bytes) -> Verdict:
         """Never raises for bad input: a malformed envelope is a refusal."""
         ...
 
+
+@runtime_checkable
+class EnvelopeMaker(Protocol):
+    """Host side: build an envelope a verifier accepts (tests, tools, the conformance suite)."""
+
     def make_envelope(self, image: bytes, security_counter: int) -> bytes:
-        """An envelope this verifier accepts for ``image`` (host side; tests and tools)."""
+        """An envelope the matching verifier accepts for ``image``."""
         ...
 
 

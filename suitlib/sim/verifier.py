@@ -56,6 +56,3 @@ class SuitImageVerifier:
         if not hmac.compare_digest(actual, digest.value):
             return Verdict(False, counter, reason="image digest mismatch")
         return Verdict(True, counter)
-
-    def make_envelope(self, image: bytes, security_counter: int) -> bytes:
-        raise NotImplementedError("SUIT envelopes are made by the manufacturer (suitlib.sim.manufacturer)")
