@@ -47,7 +47,6 @@ from suitlib.sim.manufacturer import (  # noqa: E402
     DELTA_FORMAT, DELTA_SOURCE_COMPONENT, DELTA_SOURCE_DIGEST, class_id, vendor_id)
 from suitlib.sim.mote import Mote  # noqa: E402
 from suitlib.sim.picture import SlotPainter  # noqa: E402
-from suitlib.sim.verifier import SuitImageVerifier  # noqa: E402
 
 SHARED = Path(os.environ.get("SUITLIB_SHARED", REPO.parent / "shared"))
 CORPUS = SHARED / "corpus" / "firmware"
@@ -111,6 +110,7 @@ suit-manifest:
       - suit-condition-vendor-identifier: 15
       - suit-condition-class-identifier: 15
   suit-validate: [{{suit-condition-image-match: 15}}]
+  suit-invoke: [{{suit-directive-invoke: 2}}]
   suit-install:
     - suit-directive-override-parameters:
         suit-parameter-uri: {uri}{extra}
@@ -131,7 +131,7 @@ def swap_ops(mote: Mote) -> int:
     """Flash operations the next boot's swap takes (measured on a copy of the flash)."""
     copy = FlashEmulator.from_profile(mote.profile)
     copy.load(0, mote.flash.dump())
-    bl = ReferenceBootloader("swap", verifier=SuitImageVerifier(mote.trust_anchors))
+    bl = ReferenceBootloader("swap", verifier=mote.bootloader.verifier)
     bl.boot(PrefixFlash(copy, mote.boot_flash.size))
     return copy.ops
 

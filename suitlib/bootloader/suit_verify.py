@@ -46,25 +46,34 @@ class SuitVerifier:
     """An :class:`~suitlib.bootloader.verify.ImageVerifier` backed by the SUIT processor."""
 
     def __init__(self, trust_anchors: Sequence[Any], *, vendor_id: bytes, class_id: bytes,
-                 component: tuple[bytes, ...] = (b"\x00",), signer: Any = None) -> None:
+                 component: tuple[bytes, ...] = (b"\x00",), others: Sequence[tuple[bytes, ...]] = (),
+                 signer: Any = None) -> None:
+        """``component`` is the id the slot image has in the manifests; ``others`` are further
+        component ids the device's manifests may name (e.g. a delta's source), presented empty."""
         self.trust_anchors = list(trust_anchors)
         self.vendor_id = vendor_id
         self.class_id = class_id
         self.component = component
+        self.others = tuple(others)
         self.signer = signer
 
     def verify(self, image: bytes, envelope: bytes) -> Verdict:
         platform = InMemoryPlatform.simple(vendor_id=self.vendor_id, class_id=self.class_id,
-                                           components=(self.component,),
+                                           components=(self.component, *self.others),
                                            contents={self.component: image})
         try:
             result = Processor(platform, self.trust_anchors).invoke(envelope)
         except SuitError as exc:  # defensive: the processor reports errors in its result
             return Verdict(False, reason=exc.message)
+        counter = result.sequence_number or 0
         if not result.ok:
             assert result.error is not None
-            return Verdict(False, result.sequence_number or 0, reason=result.error.message)
-        return Verdict(True, result.sequence_number or 0)
+            return Verdict(False, counter, reason=result.error.message)
+        if not any(tuple(getattr(entry[1], "parts", entry[1])) == tuple(self.component)
+                   for entry in platform.actions("invoke")):
+            # a manifest that validates the image but never invokes it does not authorise a boot
+            return Verdict(False, counter, reason="the envelope's invoke sequence does not invoke the image")
+        return Verdict(True, counter)
 
     def make_envelope(self, image: bytes, security_counter: int) -> bytes:
         """A signed envelope for ``image`` (host side: needs the ``signer``)."""

@@ -107,6 +107,7 @@ def make_spec(image: bytes, sequence: int, device_class: str, uri: str, *, delta
                 ],
             },
             "suit-validate": [{"suit-condition-image-match": 15}],
+            "suit-invoke": [{"suit-directive-invoke": 2}],
             "suit-install": [
                 {"suit-directive-override-parameters": install_params},
                 {"suit-directive-fetch": 2},

@@ -33,6 +33,7 @@ from typing import Any
 
 from suitlib.bootloader import ReferenceBootloader
 from suitlib.bootloader import image as container
+from suitlib.bootloader.suit_verify import SuitVerifier
 from suitlib.delta import Region
 from suitlib.errors import SuitError, TransportError
 from suitlib.flash import DeviceProfile, FlashEmulator, PowerLoss, load_profile
@@ -44,7 +45,6 @@ from suitlib.sim import state as st
 from suitlib.sim.flashview import PrefixFlash
 from suitlib.sim.manufacturer import class_id, vendor_id
 from suitlib.sim.platform import COMPONENTS, STAGING, MotePlatform, container_parts
-from suitlib.sim.verifier import SuitImageVerifier
 from suitlib.transport.coap.client import CoapFetcher, Timing
 from suitlib.transport.resume import FlashResumeStore
 
@@ -127,7 +127,12 @@ class Mote:
         flash = self.flash
         top = flash.sectors[-STORAGE_SECTORS].offset
         self.boot_flash = PrefixFlash(flash, top)
-        self.bootloader = ReferenceBootloader("swap", verifier=SuitImageVerifier(self.trust_anchors))
+        # boot-time check: the SUIT invocation procedure over the slot image (component 00;
+        # a delta manifest also names the running image, 01, as its source)
+        verifier = SuitVerifier(self.trust_anchors, vendor_id=vendor_id().bytes,
+                                class_id=class_id(self.device_class).bytes, component=(b"\x00",),
+                                others=((b"\x01",),))
+        self.bootloader = ReferenceBootloader("swap", verifier=verifier)
         self.layout = self.bootloader.layout(self.boot_flash)
         s = flash.sectors
         self.state_region = (s[-6].offset, s[-4].offset - s[-6].offset)
