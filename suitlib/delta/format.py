@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import struct
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from suitlib.delta.errors import DeltaFormatError, DeltaUnsupportedError
@@ -239,6 +240,20 @@ class PatchHeader:
         return bytes(out)
 
 
+def _read_varints(data: bytes | bytearray | memoryview, pos: int, count: int, out: list[int],
+                  need: Callable[[int], bool]) -> int | None:
+    """Append ``count`` varints from ``data[pos:]`` to ``out``; the position after them, or None
+    when more bytes are needed (``need`` raises once the maximum header size is exceeded)."""
+    for _ in range(count):
+        got = decode_varint(data, pos)
+        if got is None:
+            need(pos + MAX_VARINT_BYTES)
+            return None
+        out.append(got[0])
+        pos = got[1]
+    return pos
+
+
 def parse_header(data: bytes | bytearray | memoryview) -> PatchHeader | None:
     """Parse the header at the start of ``data``.
 
@@ -267,26 +282,20 @@ def parse_header(data: bytes | bytearray | memoryview) -> PatchHeader | None:
     props, dict_log2 = data[pos], data[pos + 1]
     pos += 2
     fields: list[int] = []
-    for _ in range(2):
-        got = decode_varint(data, pos)
-        if got is None:
-            need(pos + MAX_VARINT_BYTES)  # raises once the maximum header size is exceeded
-            return None
-        fields.append(got[0])
-        pos = got[1]
+    end = _read_varints(data, pos, 2, fields, need)
+    if end is None:
+        return None
+    pos = end
     if not need(pos + 64):
         return None
     source_digest = bytes(data[pos : pos + 32])
     target_digest = bytes(data[pos + 32 : pos + 64])
     pos += 64
     count = (4 if flags & FLAG_IN_PLACE else 2) + (2 if transform else 0)
-    for _ in range(count):
-        got = decode_varint(data, pos)
-        if got is None:
-            need(pos + MAX_VARINT_BYTES)  # raises once the maximum header size is exceeded
-            return None
-        fields.append(got[0])
-        pos = got[1]
+    end = _read_varints(data, pos, count, fields, need)
+    if end is None:
+        return None
+    pos = end
     if not need(pos + 4):
         return None
     (crc,) = struct.unpack_from("<I", data, pos)
